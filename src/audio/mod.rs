@@ -1,0 +1,16 @@
+//! Audio: decoding masters, editing clips, loudness, limiting and encoding.
+
+pub mod channels;
+pub mod fade;
+pub mod limiter;
+pub mod loudness;
+pub mod ogg_opus_read;
+pub mod ogg_opus_write;
+pub mod pcm;
+pub mod picture;
+pub mod resample;
+pub mod source;
+pub mod symphonia_source;
+pub mod true_peak;
+pub mod vorbis_comment;
+pub mod wav;

@@ -1,0 +1,323 @@
+//! The symphonia backend of [`Source`](super::source::Source): WAV, AIFF, FLAC, MP3, AAC/ALAC in MP4, Vorbis.
+
+use super::channels::Speaker;
+use super::source::{Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use symphonia::core::audio::{Channels, Position};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::{MetadataOptions, StandardTag};
+use symphonia::core::units::{TimeBase, Timestamp};
+
+/// Frames decoded before the start after a seek in lossy formats, so the decoder has settled
+/// (MP3's bit reservoir and the MDCT overlap of MP3/AAC/Vorbis need a few frames).
+const LOSSY_PREROLL_FRAMES: u64 = 8192;
+
+/// A master opened with symphonia.
+pub struct SymphoniaSource {
+    path: PathBuf,
+    info: SourceInfo,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    time_base: Option<TimeBase>,
+    lossless: bool,
+}
+
+impl SymphoniaSource {
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let mut format = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| classify(path, e, "not a recognised audio container"))?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| Error::Unsupported {
+                path: owned(path),
+                detail: "no audio track".into(),
+            })?
+            .clone();
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| Error::Unsupported {
+                path: owned(path),
+                detail: "audio track without codec parameters".into(),
+            })?
+            .clone();
+        let registry = symphonia::default::get_codecs();
+        let codec_name = registry
+            .get_audio_decoder(params.codec)
+            .map(|d| d.codec.info.short_name.to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        let decoder = registry
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| classify(path, e, "unsupported audio codec"))?;
+        let rate = params.sample_rate.ok_or_else(|| Error::Unsupported {
+            path: owned(path),
+            detail: "unknown sample rate".into(),
+        })?;
+        let layout = match &params.channels {
+            Some(ch) => layout_of(ch),
+            None => {
+                return Err(Error::Unsupported {
+                    path: owned(path),
+                    detail: "unknown channel count".into(),
+                });
+            }
+        };
+        if layout.is_empty() || layout.len() > 8 {
+            return Err(Error::Unsupported {
+                path: owned(path),
+                detail: format!("{} channels (1 to 8 are supported)", layout.len()),
+            });
+        }
+        let tags = read_tags(format.as_mut());
+        let lossless =
+            matches!(codec_name.as_str(), "flac" | "alac") || codec_name.starts_with("pcm");
+        let info = SourceInfo {
+            container: format.format_info().short_name.to_string(),
+            codec: codec_name,
+            rate,
+            layout,
+            bits_per_sample: params.bits_per_sample,
+            declared_frames: track.num_frames,
+            tags,
+        };
+        Ok(SymphoniaSource {
+            path: owned(path),
+            info,
+            format,
+            decoder,
+            track_id: track.id,
+            time_base: track.time_base,
+            lossless,
+        })
+    }
+
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frames at the decoded rate to the track's timestamp units.
+    fn frames_to_ts(&self, frames: u64) -> i64 {
+        match self.time_base {
+            Some(tb) => {
+                let (num, den) = (i128::from(tb.numer.get()), i128::from(tb.denom.get()));
+                (i128::from(frames) * den / (num * i128::from(self.info.rate))) as i64
+            }
+            None => frames as i64,
+        }
+    }
+
+    fn ts_to_frames(&self, ts: Timestamp) -> i64 {
+        let ts = i128::from(ts.get());
+        match self.time_base {
+            Some(tb) => {
+                let (num, den) = (i128::from(tb.numer.get()), i128::from(tb.denom.get()));
+                let n = ts * num * i128::from(self.info.rate);
+                // Round to nearest: container timebases (e.g. MP4's) may not divide the sample rate.
+                ((n + den / 2).div_euclid(den)) as i64
+            }
+            None => ts as i64,
+        }
+    }
+
+    pub fn stream(
+        &mut self,
+        start: u64,
+        end: Option<u64>,
+        sink: &mut Sink<'_>,
+    ) -> Result<StreamStats> {
+        let mut stats = StreamStats::default();
+        let preroll = if self.lossless {
+            0
+        } else {
+            LOSSY_PREROLL_FRAMES
+        };
+        let seek_to = start.saturating_sub(preroll);
+        if seek_to > 0 {
+            let ts = Timestamp::from(self.frames_to_ts(seek_to));
+            // A failed seek is not fatal: decoding from the current position and discarding still
+            // gives the right samples, only slower.
+            if self
+                .format
+                .seek(
+                    SeekMode::Accurate,
+                    SeekTo::Timestamp {
+                        ts,
+                        track_id: self.track_id,
+                    },
+                )
+                .is_ok()
+            {
+                self.decoder.reset();
+            }
+        }
+        let channels = self.info.layout.len();
+        let mut buf: Vec<f32> = Vec::new();
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    stats.hit_end = true;
+                    break;
+                }
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    stats.hit_end = true;
+                    break;
+                }
+                Err(e) => return Err(classify(&self.path, e, "cannot read the next packet")),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let first = self.ts_to_frames(packet.pts);
+            let valid = packet.dur.get() as i64;
+            if let Some(e) = end
+                && first >= e as i64
+            {
+                break;
+            }
+            // Lossless packets wholly before the start need no decoding at all.
+            if self.lossless && first + valid <= start as i64 && valid > 0 {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(msg)) => {
+                    return Err(Error::Corrupt {
+                        path: self.path.clone(),
+                        detail: msg.to_string(),
+                    });
+                }
+                Err(e) => return Err(classify(&self.path, e, "decoding failed")),
+            };
+            let got = decoded.frames() as u64;
+            decoded.copy_to_vec_interleaved(&mut buf);
+            stats.decoded += got;
+            // Some decoders (AAC) leave encoder delay and padding in place; trim them as the packet says.
+            let (ts_start, ts_end) = (packet.trim_start.get(), packet.trim_end.get());
+            let mut chunk = &buf[..];
+            if ts_start + ts_end > 0 && got == packet.dur.get() + ts_start + ts_end {
+                let a = ts_start as usize * channels;
+                let b = chunk.len() - ts_end as usize * channels;
+                chunk = &chunk[a..b];
+            }
+            stats.delivered += deliver_overlap(chunk, channels, first, start, end, sink)?;
+            if let Some(e) = end
+                && first + (chunk.len() / channels) as i64 >= e as i64
+            {
+                break;
+            }
+        }
+        Ok(stats)
+    }
+}
+
+/// Map a symphonia error to ours, with `context` used when the error says nothing useful.
+fn classify(path: &Path, err: SymError, context: &str) -> Error {
+    match err {
+        SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Error::Corrupt {
+            path: owned(path),
+            detail: "the file ends early".into(),
+        },
+        SymError::IoError(e) => Error::read(path, e),
+        SymError::Unsupported(what) => Error::Unsupported {
+            path: owned(path),
+            detail: format!("{context}: {what}"),
+        },
+        SymError::DecodeError(what) => Error::Corrupt {
+            path: owned(path),
+            detail: what.to_string(),
+        },
+        other => Error::Corrupt {
+            path: owned(path),
+            detail: format!("{context}: {other}"),
+        },
+    }
+}
+
+fn layout_of(ch: &Channels) -> Vec<Speaker> {
+    match ch {
+        Channels::Positioned(pos) => {
+            let mut out = Vec::new();
+            for bit in 0..64 {
+                let Some(p) = Position::from_bits(1u64 << bit) else {
+                    continue;
+                };
+                if pos.contains(p) {
+                    out.push(speaker_of(p));
+                }
+            }
+            out
+        }
+        other => Speaker::default_layout(other.count()),
+    }
+}
+
+fn speaker_of(p: Position) -> Speaker {
+    if p == Position::FRONT_LEFT {
+        Speaker::FrontLeft
+    } else if p == Position::FRONT_RIGHT {
+        Speaker::FrontRight
+    } else if p == Position::FRONT_CENTER {
+        Speaker::FrontCenter
+    } else if p == Position::LFE1 || p == Position::LFE2 {
+        Speaker::Lfe
+    } else if p == Position::REAR_LEFT {
+        Speaker::RearLeft
+    } else if p == Position::REAR_RIGHT {
+        Speaker::RearRight
+    } else if p == Position::SIDE_LEFT {
+        Speaker::SideLeft
+    } else if p == Position::SIDE_RIGHT {
+        Speaker::SideRight
+    } else if p == Position::REAR_CENTER {
+        Speaker::RearCenter
+    } else {
+        Speaker::Other
+    }
+}
+
+fn read_tags(format: &mut dyn FormatReader) -> Tags {
+    let mut tags = Tags::default();
+    let mut meta = format.metadata();
+    let Some(rev) = meta.skip_to_latest() else {
+        return tags;
+    };
+    let all = rev
+        .media
+        .tags
+        .iter()
+        .chain(rev.per_track.iter().flat_map(|t| t.metadata.tags.iter()));
+    for tag in all {
+        match &tag.std {
+            Some(StandardTag::TrackTitle(v)) => tags.set_by_name("TITLE", v),
+            Some(StandardTag::Artist(v)) => tags.set_by_name("ARTIST", v),
+            Some(StandardTag::Album(v)) => tags.set_by_name("ALBUM", v),
+            Some(StandardTag::IdentIsrc(v)) => tags.set_by_name("ISRC", v),
+            _ => {}
+        }
+    }
+    tags
+}

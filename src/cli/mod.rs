@@ -1,0 +1,202 @@
+//! Command-line definitions and the glue from arguments to library calls.
+
+mod progress_bar;
+mod render;
+
+use clap::{Args, Parser, Subcommand};
+use soundsticker::audio::channels::ChannelMode;
+use soundsticker::audio::fade::FadeCurve;
+use soundsticker::clip::LoudnessRef;
+use soundsticker::clip::options::parse_bitrate;
+use soundsticker::{ClipOptions, ClipRequest, Error, Timecode};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "soundsticker",
+    version,
+    about = "Turn master tracks and cover art into sound-sticker packs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print one JSON document on stdout instead of human output on stderr.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress display (also implied when stderr is not a terminal or CI is set).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show format, exact length, tags and loudness of audio files.
+    Probe {
+        /// Audio files (WAV, FLAC, MP3, AAC/M4A, ALAC, Ogg Vorbis, AIFF, Ogg Opus).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Cut a clip from a master, normalise its loudness and encode it (.ogg/.opus or .wav).
+    Clip(Box<ClipArgs>),
+}
+
+#[derive(Args, Debug)]
+struct ClipArgs {
+    /// The master track.
+    master: PathBuf,
+    /// Output file: .ogg or .opus for Ogg Opus, .wav for WAV.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Start in the master: 83.5, 1:23.5, 01:23.500 or 83500ms.
+    #[arg(long, default_value = "0")]
+    start: String,
+    /// End in the master (exclusive), same forms as --start.
+    #[arg(long, conflicts_with = "duration")]
+    end: Option<String>,
+    /// Clip length, as an alternative to --end.
+    #[arg(long)]
+    duration: Option<String>,
+    /// Fade-in length.
+    #[arg(long, default_value = "10ms")]
+    fade_in: String,
+    /// Fade-out length.
+    #[arg(long, default_value = "50ms")]
+    fade_out: String,
+    /// Fade shape: linear, sine (equal power), scurve or exp.
+    #[arg(long, default_value = "sine")]
+    fade_curve: FadeCurve,
+    /// Output channels: mono, stereo or keep (surround becomes stereo for Opus).
+    #[arg(long, default_value = "keep")]
+    channels: ChannelMode,
+    /// Integrated loudness target in LUFS, or `off` to keep the level.
+    #[arg(long, default_value = "-16", allow_hyphen_values = true)]
+    loudness: String,
+    /// Measure the gain on the clip, or on the whole master (same gain for every clip of a track).
+    #[arg(long, default_value = "clip", value_parser = parse_ref)]
+    loudness_ref: LoudnessRef,
+    /// True-peak ceiling in dBTP, or `off` to disable the limiter.
+    #[arg(long, default_value = "-1.0", allow_hyphen_values = true)]
+    true_peak: String,
+    /// Opus bitrate, e.g. 64k (default 96k stereo, 64k mono).
+    #[arg(long, value_parser = parse_bitrate)]
+    bitrate: Option<u32>,
+    /// Largest allowed output size in bytes; the highest bitrate that fits is chosen.
+    #[arg(long)]
+    max_bytes: Option<u64>,
+    /// WAV bits per sample (16 is dithered).
+    #[arg(long, default_value_t = 24)]
+    bits: u16,
+    /// WAV output sample rate (Opus is always 48000).
+    #[arg(long)]
+    sample_rate: Option<u32>,
+    /// TITLE tag (default: the master's).
+    #[arg(long)]
+    title: Option<String>,
+    /// ARTIST tag (default: the master's).
+    #[arg(long)]
+    artist: Option<String>,
+    /// ALBUM tag (default: the master's).
+    #[arg(long)]
+    album: Option<String>,
+    /// Cover picture (PNG or JPEG) to embed in the Ogg Opus tags.
+    #[arg(long)]
+    picture: Option<PathBuf>,
+}
+
+fn parse_ref(s: &str) -> Result<LoudnessRef, String> {
+    match s {
+        "clip" => Ok(LoudnessRef::Clip),
+        "master" => Ok(LoudnessRef::Master),
+        _ => Err(format!(
+            "`{s}` is not a loudness reference; use clip or master"
+        )),
+    }
+}
+
+/// A number, or `off` for `None`.
+fn number_or_off(text: &str, field: &str, unit: &str) -> Result<Option<f64>, Error> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(Some)
+        .ok_or_else(|| Error::InvalidValue {
+            field: field.into(),
+            detail: format!("`{text}` is not a number of {unit} or `off`"),
+        })
+}
+
+fn clip_options(a: &ClipArgs) -> Result<ClipOptions, Error> {
+    let tc = |t: &str, f: &str| Timecode::parse_field(t, f);
+    Ok(ClipOptions {
+        start: tc(&a.start, "--start")?,
+        end: a.end.as_deref().map(|t| tc(t, "--end")).transpose()?,
+        duration: a
+            .duration
+            .as_deref()
+            .map(|t| tc(t, "--duration"))
+            .transpose()?,
+        fade_in: tc(&a.fade_in, "--fade-in")?,
+        fade_out: tc(&a.fade_out, "--fade-out")?,
+        fade_curve: a.fade_curve,
+        channels: a.channels,
+        loudness_lufs: number_or_off(&a.loudness, "--loudness", "LUFS")?,
+        loudness_ref: a.loudness_ref,
+        true_peak_dbtp: number_or_off(&a.true_peak, "--true-peak", "dBTP")?,
+        sample_rate: a.sample_rate,
+        wav_bits: a.bits,
+        bitrate: a.bitrate,
+        max_bytes: a.max_bytes,
+        title: a.title.clone(),
+        artist: a.artist.clone(),
+        album: a.album.clone(),
+        picture: a.picture.clone(),
+    })
+}
+
+/// Run the parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let show_progress = !cli.quiet && !cli.json && progress_bar::interactive();
+    match cli.command {
+        Command::Probe { files } => {
+            let bar = progress_bar::Bar::new(show_progress);
+            let mut results = Vec::new();
+            let mut worst = 0u8;
+            for f in &files {
+                let r = soundsticker::probe(f, &bar);
+                if let Err(e) = &r {
+                    worst = worst.max(if e.is_usage() { 2 } else { 1 });
+                }
+                results.push(r);
+            }
+            bar.finish();
+            if cli.json {
+                render::probe_json(&files, &results);
+            } else {
+                render::probe_human(&results);
+            }
+            Ok(ExitCode::from(worst))
+        }
+        Command::Clip(args) => {
+            let req = ClipRequest {
+                input: args.master.clone(),
+                output: args.output.clone(),
+                options: clip_options(&args)?,
+            };
+            let bar = progress_bar::Bar::new(show_progress);
+            let report = soundsticker::clip(&req, &bar);
+            bar.finish();
+            let report = report?;
+            if cli.json {
+                render::print_json(&report);
+            } else {
+                render::clip_human(&report);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

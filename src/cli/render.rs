@@ -1,0 +1,117 @@
+//! Human and JSON rendering of reports.
+
+use serde::Serialize;
+use soundsticker::{ClipReport, Error, ProbeReport};
+use std::path::PathBuf;
+
+fn db(v: Option<f64>, unit: &str) -> String {
+    v.map_or_else(|| format!("-inf {unit}"), |x| format!("{x:.1} {unit}"))
+}
+
+pub fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot render JSON: {e}"),
+    }
+}
+
+pub fn probe_json(files: &[PathBuf], results: &[Result<ProbeReport, Error>]) {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Entry<'a> {
+        Ok(&'a ProbeReport),
+        Err { path: &'a PathBuf, error: String },
+    }
+    let entries: Vec<Entry> = files
+        .iter()
+        .zip(results)
+        .map(|(f, r)| match r {
+            Ok(p) => Entry::Ok(p),
+            Err(e) => Entry::Err {
+                path: f,
+                error: e.to_string(),
+            },
+        })
+        .collect();
+    print_json(&entries);
+}
+
+pub fn probe_human(results: &[Result<ProbeReport, Error>]) {
+    for r in results {
+        match r {
+            Err(e) => eprintln!("error: {e}"),
+            Ok(p) => {
+                let bits = p
+                    .bits_per_sample
+                    .map_or_else(String::new, |b| format!(", {b}-bit"));
+                eprintln!("{}", p.path.display());
+                eprintln!(
+                    "  format    {} in {}, {} Hz, {} ch ({}){bits}",
+                    p.codec,
+                    p.container,
+                    p.sample_rate,
+                    p.channels,
+                    p.channel_layout.join(" ")
+                );
+                eprintln!("  duration  {} ({} frames)", p.duration, p.duration_frames);
+                let t = &p.tags;
+                let tags: Vec<String> = [
+                    ("title", &t.title),
+                    ("artist", &t.artist),
+                    ("album", &t.album),
+                    ("isrc", &t.isrc),
+                ]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} \"{v}\"")))
+                .collect();
+                if !tags.is_empty() {
+                    eprintln!("  tags      {}", tags.join(", "));
+                }
+                let l = &p.loudness;
+                eprintln!(
+                    "  loudness  {} integrated, range {}, true peak {}, sample peak {}",
+                    db(l.integrated_lufs, "LUFS"),
+                    l.range_lu
+                        .map_or_else(|| "n/a".into(), |v| format!("{v:.1} LU")),
+                    db(l.true_peak_dbtp, "dBTP"),
+                    db(l.sample_peak_dbfs, "dBFS"),
+                );
+                eprintln!(
+                    "            max momentary {}, max short-term {}",
+                    db(l.max_momentary_lufs, "LUFS"),
+                    db(l.max_short_term_lufs, "LUFS")
+                );
+            }
+        }
+    }
+}
+
+pub fn clip_human(r: &ClipReport) {
+    let l = &r.loudness;
+    let target = l.target_lufs.map_or_else(
+        || "level kept".to_string(),
+        |t| format!("target {t:.1} LUFS"),
+    );
+    let rate = r
+        .encoding
+        .bitrate_bps
+        .map_or_else(String::new, |b| format!(", {} kb/s", b / 1000));
+    eprintln!(
+        "{}  {}–{} ({:.3} s, {} ch)  {target} → {} / {} (gain {:+.1} dB, limiter {:.1} dB, {} pass{})  {} bytes{rate}",
+        r.output.display(),
+        r.range.start,
+        r.range.end,
+        r.duration_s,
+        r.channels.to,
+        db(l.achieved_lufs, "LUFS"),
+        db(l.achieved_true_peak_dbtp, "dBTP"),
+        l.gain_db,
+        l.limiter.max_gain_reduction_db,
+        l.passes,
+        if l.passes == 1 { "" } else { "es" },
+        r.encoding.bytes,
+    );
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+}

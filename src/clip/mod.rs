@@ -1,0 +1,245 @@
+//! `clip`: cut a range from a master, edit it, normalise it and encode it, with a report of what shipped.
+
+pub mod options;
+pub mod range;
+pub mod render;
+
+pub use options::{ClipOptions, LoudnessRef, OutputFormat};
+pub use range::FrameRange;
+pub use render::{EncodingReport, LoudnessReport};
+
+use crate::audio::channels::{self, ChannelMode, ChannelReport};
+use crate::audio::fade::apply_fades;
+use crate::audio::loudness::Meter;
+use crate::audio::pcm::Pcm;
+use crate::audio::picture::metadata_block_picture;
+use crate::audio::resample::resample;
+use crate::audio::source::{Source, SourceInfo};
+use crate::audio::vorbis_comment::Comments;
+use crate::error::{Error, Result};
+use crate::output::{AtomicFile, same_file};
+use crate::progress::{Progress, Stage};
+use crate::timecode::Timecode;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One clip to make.
+#[derive(Debug, Clone)]
+pub struct ClipRequest {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub options: ClipOptions,
+}
+
+/// Where the clip came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct RangeReport {
+    pub start: String,
+    pub end: String,
+    pub start_frame: u64,
+    pub end_frame: u64,
+    pub source_rate: u32,
+}
+
+/// Everything a clip run produced and measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClipReport {
+    pub source: PathBuf,
+    pub output: PathBuf,
+    pub container: String,
+    pub codec: String,
+    pub range: RangeReport,
+    /// Output duration in seconds and frames at the output rate.
+    pub duration_s: f64,
+    pub frames: u64,
+    pub sample_rate: u32,
+    pub channels: ChannelReport,
+    /// Frames the decoder produced to get the clip (shows that seeking skipped the rest of the master).
+    pub decoded_frames: u64,
+    pub loudness: LoudnessReport,
+    pub encoding: EncodingReport,
+    pub warnings: Vec<String>,
+}
+
+/// Make one clip file. Nothing is written unless everything succeeds.
+pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
+    let opts = &req.options;
+    opts.validate()?;
+    let format = OutputFormat::from_path(&req.output, opts.wav_bits)?;
+    if format == OutputFormat::OggOpus && opts.sample_rate.is_some_and(|r| r != 48_000) {
+        return Err(Error::invalid(
+            "--sample-rate",
+            "Ogg Opus output is always 48000 Hz",
+        ));
+    }
+    if same_file(&req.input, &req.output) {
+        return Err(Error::invalid(
+            "--output",
+            format!(
+                "{} is the input file; choose another output path",
+                req.output.display()
+            ),
+        ));
+    }
+    let out_file = AtomicFile::create(&req.output)?;
+    let item = req
+        .input
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+
+    progress.stage(&item, Stage::Decode);
+    let mut source = Source::open(&req.input)?;
+    let info = source.info().clone();
+    let range = range::resolve(&source, opts)?;
+    let (pcm, stats) = range::decode(&mut source, range)?;
+    let end_frame = range.start_frame + pcm.frames() as u64;
+
+    let mut warnings = Vec::new();
+    let mode = effective_channel_mode(opts.channels, info.layout.len(), format, &mut warnings);
+    let rate = opts.sample_rate.unwrap_or(48_000);
+    progress.stage(&item, Stage::Resample);
+    let (mut pcm, channel_report) = prepare(pcm, mode, rate, opts)?;
+    if let Some(note) = &channel_report.phase_fallback {
+        warnings.push(note.clone());
+    }
+
+    let master_lufs = match (opts.loudness_lufs, opts.loudness_ref) {
+        (Some(_), LoudnessRef::Master) => {
+            progress.stage(&item, Stage::Measure);
+            master_loudness(&req.input, mode)?
+        }
+        _ => None,
+    };
+    let comments = build_comments(&info, &req.input, range, end_frame, opts)?;
+    progress.stage(&item, Stage::Normalise);
+    let rendered = render::render(&pcm, opts, format, master_lufs, &comments)?;
+    warnings.extend(rendered.warnings);
+    progress.stage(&item, Stage::Verify);
+    out_file.commit(&rendered.bytes)?;
+    pcm.samples = Vec::new();
+
+    Ok(ClipReport {
+        source: req.input.clone(),
+        output: req.output.clone(),
+        container: info.container,
+        codec: info.codec,
+        range: RangeReport {
+            start: Timecode::from_frames(range.start_frame, range.rate).to_string(),
+            end: Timecode::from_frames(end_frame, range.rate).to_string(),
+            start_frame: range.start_frame,
+            end_frame,
+            source_rate: range.rate,
+        },
+        duration_s: pcm_duration(end_frame - range.start_frame, range.rate),
+        frames: out_frames(end_frame - range.start_frame, range.rate, rate),
+        sample_rate: rate,
+        channels: channel_report,
+        decoded_frames: stats.decoded,
+        loudness: rendered.loudness,
+        encoding: rendered.encoding,
+        warnings,
+    })
+}
+
+fn pcm_duration(frames: u64, rate: u32) -> f64 {
+    frames as f64 / f64::from(rate)
+}
+
+fn out_frames(frames: u64, from: u32, to: u32) -> u64 {
+    ((u128::from(frames) * u128::from(to) + u128::from(from) / 2) / u128::from(from)) as u64
+}
+
+/// Opus carries mono or stereo here: `keep` of a surround master becomes stereo, with a note.
+fn effective_channel_mode(
+    asked: ChannelMode,
+    source_channels: usize,
+    format: OutputFormat,
+    warnings: &mut Vec<String>,
+) -> ChannelMode {
+    if format == OutputFormat::OggOpus && asked == ChannelMode::Keep && source_channels > 2 {
+        warnings.push(format!(
+            "{source_channels}-channel master downmixed to stereo (Ogg Opus output is mono or stereo)"
+        ));
+        return ChannelMode::Stereo;
+    }
+    asked
+}
+
+/// Channels, rate and fades: the clip as it will be normalised.
+pub fn prepare(
+    pcm: Pcm,
+    mode: ChannelMode,
+    rate: u32,
+    opts: &ClipOptions,
+) -> Result<(Pcm, ChannelReport)> {
+    let (pcm, report) = channels::convert(pcm, mode);
+    let mut pcm = resample(pcm, rate)?;
+    let fade_in = opts.fade_in.to_frames(rate) as usize;
+    let fade_out = opts.fade_out.to_frames(rate) as usize;
+    apply_fades(&mut pcm, fade_in, fade_out, opts.fade_curve);
+    Ok((pcm, report))
+}
+
+/// Integrated loudness of the whole master after the same channel conversion as the clip.
+fn master_loudness(path: &Path, mode: ChannelMode) -> Result<Option<f64>> {
+    let mut source = Source::open(path)?;
+    let info = source.info().clone();
+    let mut meter: Option<Meter> = None;
+    source.stream(0, None, &mut |chunk| {
+        let pcm = Pcm {
+            rate: info.rate,
+            layout: info.layout.clone(),
+            samples: chunk.to_vec(),
+        };
+        let (converted, _) = channels::convert(pcm, mode);
+        meter
+            .get_or_insert_with(|| Meter::new(&converted.layout, converted.rate))
+            .push(&converted.samples);
+        Ok(())
+    })?;
+    Ok(meter.and_then(|m| m.finish().integrated_lufs))
+}
+
+/// OpusTags for the clip: tags from the master (or overrides), encoder, source and range, picture.
+fn build_comments(
+    info: &SourceInfo,
+    input: &Path,
+    range: FrameRange,
+    end_frame: u64,
+    opts: &ClipOptions,
+) -> Result<Comments> {
+    let mut entries = Vec::new();
+    let pick = |over: &Option<String>, from: &Option<String>| over.clone().or_else(|| from.clone());
+    for (key, value) in [
+        ("TITLE", pick(&opts.title, &info.tags.title)),
+        ("ARTIST", pick(&opts.artist, &info.tags.artist)),
+        ("ALBUM", pick(&opts.album, &info.tags.album)),
+        ("ISRC", info.tags.isrc.clone()),
+    ] {
+        if let Some(v) = value {
+            entries.push((key.to_string(), v));
+        }
+    }
+    entries.push(("ENCODER".into(), format!("soundsticker {}", crate::VERSION)));
+    if let Some(name) = input.file_name() {
+        entries.push(("SOURCE".into(), name.to_string_lossy().into_owned()));
+    }
+    entries.push((
+        "SOURCE_RANGE".into(),
+        format!(
+            "{}-{}",
+            Timecode::from_frames(range.start_frame, range.rate),
+            Timecode::from_frames(end_frame, range.rate)
+        ),
+    ));
+    if let Some(pic) = &opts.picture {
+        entries.push((
+            "METADATA_BLOCK_PICTURE".into(),
+            metadata_block_picture(pic)?,
+        ));
+    }
+    Ok(Comments {
+        vendor: format!("soundsticker {} ({})", crate::VERSION, opus::version()),
+        entries,
+    })
+}

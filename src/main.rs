@@ -1,0 +1,25 @@
+//! The `soundsticker` command: parses arguments, calls the library, shows progress and results.
+//!
+//! Exit status: 0 success; 1 processing failed (encoding, writing, a target that cannot be met);
+//! 2 usage or input error (bad option, unreadable or unsupported input, range outside the track).
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::from(if err.is_usage() { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! How the library reports progress without knowing about terminals: a small trait the caller implements.
+
+/// A step of the clip pipeline, reported as it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Decode,
+    Resample,
+    Normalise,
+    Encode,
+    Verify,
+    Measure,
+}
+
+impl Stage {
+    /// A short human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Decode => "decoding",
+            Stage::Resample => "resampling",
+            Stage::Normalise => "normalising",
+            Stage::Encode => "encoding",
+            Stage::Verify => "verifying",
+            Stage::Measure => "measuring",
+        }
+    }
+}
+
+/// Receives progress from long operations. All methods default to doing nothing.
+pub trait Progress: Sync {
+    /// A new stage starts for the item named `item` (usually a file name).
+    fn stage(&self, _item: &str, _stage: Stage) {}
+    /// `done` of `total` units of the current stage are finished (units are the stage's own, e.g. frames).
+    fn advance(&self, _done: u64, _total: u64) {}
+}
+
+/// A `Progress` that ignores everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}

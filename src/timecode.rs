@@ -1,0 +1,222 @@
+//! Timecodes as users type them (`83.5`, `1:23.5`, `01:23.500`, `83500ms`), kept exact to the nanosecond.
+
+use crate::error::{Error, Result};
+use std::fmt;
+use std::str::FromStr;
+
+/// A non-negative point or length in time, exact to the nanosecond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Timecode {
+    nanos: u64,
+}
+
+const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+impl Timecode {
+    /// From a count of nanoseconds.
+    pub const fn from_nanos(nanos: u64) -> Self {
+        Timecode { nanos }
+    }
+
+    /// From whole milliseconds.
+    pub const fn from_millis(ms: u64) -> Self {
+        Timecode {
+            nanos: ms * 1_000_000,
+        }
+    }
+
+    /// From a number of frames at `rate` Hz (rounded to the nearest nanosecond).
+    pub fn from_frames(frames: u64, rate: u32) -> Self {
+        let nanos = (u128::from(frames) * u128::from(NANOS_PER_SEC) + u128::from(rate) / 2)
+            / u128::from(rate);
+        Timecode {
+            nanos: u64::try_from(nanos).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Nanoseconds.
+    pub fn as_nanos(self) -> u64 {
+        self.nanos
+    }
+
+    /// Seconds as a float, for display and arithmetic that tolerates rounding.
+    pub fn as_secs_f64(self) -> f64 {
+        self.nanos as f64 / NANOS_PER_SEC as f64
+    }
+
+    /// The frame index at `rate` Hz nearest to this time (exact for any timecode typed to the sample).
+    pub fn to_frames(self, rate: u32) -> u64 {
+        let frames = (u128::from(self.nanos) * u128::from(rate) + u128::from(NANOS_PER_SEC) / 2)
+            / u128::from(NANOS_PER_SEC);
+        u64::try_from(frames).unwrap_or(u64::MAX)
+    }
+
+    /// Parse, naming `field` (e.g. `--start`) in the error.
+    pub fn parse_field(text: &str, field: &str) -> Result<Self> {
+        parse(text).map_err(|why| {
+            Error::invalid(
+                field,
+                format!("`{text}` is not a timecode ({why}); write e.g. 83.5, 1:23.5, 01:23.500 or 83500ms"),
+            )
+        })
+    }
+}
+
+impl FromStr for Timecode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse(s)
+    }
+}
+
+impl fmt::Display for Timecode {
+    /// `HH:MM:SS.mmm`, or `MM:SS.mmm` under an hour (milliseconds rounded).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms_total = (self.nanos + 500_000) / 1_000_000;
+        let (h, rem) = (ms_total / 3_600_000, ms_total % 3_600_000);
+        let (m, rem) = (rem / 60_000, rem % 60_000);
+        let (s, ms) = (rem / 1000, rem % 1000);
+        if h > 0 {
+            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}")
+        } else {
+            write!(f, "{m:02}:{s:02}.{ms:03}")
+        }
+    }
+}
+
+/// Parse a decimal number of seconds with up to nine fractional digits into nanoseconds.
+fn parse_decimal_seconds(s: &str) -> Result<u64, String> {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (s, ""),
+    };
+    if int.is_empty() && frac.is_empty() {
+        return Err("empty number".into());
+    }
+    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err("only digits, `:` and one `.` are allowed".into());
+    }
+    if frac.len() > 9 {
+        return Err("more than nine decimal places".into());
+    }
+    let whole: u64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| "number too large".to_string())?
+    };
+    let mut frac_nanos: u64 = 0;
+    for (i, c) in frac.chars().enumerate() {
+        frac_nanos += u64::from(c as u8 - b'0') * 10u64.pow(8 - i as u32);
+    }
+    whole
+        .checked_mul(NANOS_PER_SEC)
+        .and_then(|n| n.checked_add(frac_nanos))
+        .ok_or_else(|| "number too large".to_string())
+}
+
+fn parse(text: &str) -> Result<Timecode, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty".into());
+    }
+    if s.starts_with('-') {
+        return Err("negative times are not allowed".into());
+    }
+    if let Some(ms) = s.strip_suffix("ms") {
+        let nanos = parse_decimal_seconds(ms.trim())?;
+        // `nanos` holds the value as if it were seconds; scale down to milliseconds.
+        if nanos % 1_000 != 0 {
+            return Err("milliseconds with more than six decimal places".into());
+        }
+        return Ok(Timecode::from_nanos(nanos / 1_000));
+    }
+    let s = s.strip_suffix('s').unwrap_or(s);
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() > 3 {
+        return Err("too many `:` parts (at most HH:MM:SS.sss)".into());
+    }
+    let (last, leading) = parts.split_last().ok_or("empty")?;
+    let seconds = parse_decimal_seconds(last)?;
+    if !leading.is_empty() && seconds >= 60 * NANOS_PER_SEC {
+        return Err("seconds must be below 60 after a `:`".into());
+    }
+    let mut total = seconds;
+    for (i, p) in leading.iter().rev().enumerate() {
+        if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("`{p}` is not a whole number of minutes or hours"));
+        }
+        let v: u64 = p.parse().map_err(|_| "number too large".to_string())?;
+        if i == 0 && leading.len() == 2 && v >= 60 {
+            return Err("minutes must be below 60 after hours".into());
+        }
+        let unit = if i == 0 { 60 } else { 3600 };
+        total = v
+            .checked_mul(unit * NANOS_PER_SEC)
+            .and_then(|n| n.checked_add(total))
+            .ok_or("number too large")?;
+    }
+    Ok(Timecode::from_nanos(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tc(s: &str) -> u64 {
+        s.parse::<Timecode>().unwrap().as_nanos()
+    }
+
+    #[test]
+    fn accepts_every_documented_form() {
+        assert_eq!(tc("83.5"), 83_500_000_000);
+        assert_eq!(tc("1:23.5"), 83_500_000_000);
+        assert_eq!(tc("01:23.500"), 83_500_000_000);
+        assert_eq!(tc("83500ms"), 83_500_000_000);
+        assert_eq!(tc("1:02:03.25"), 3_723_250_000_000);
+        assert_eq!(tc("4s"), 4_000_000_000);
+        assert_eq!(tc(".5"), 500_000_000);
+        assert_eq!(tc("0.000000001"), 1);
+        assert_eq!(tc("12.5ms"), 12_500_000);
+    }
+
+    #[test]
+    fn rejects_malformed_input() {
+        for bad in [
+            "",
+            "-1",
+            "1:60",
+            "1:2:3:4",
+            "abc",
+            "1..2",
+            "1:60:00",
+            "0.0000000001",
+            "1e3",
+            ":5",
+        ] {
+            assert!(bad.parse::<Timecode>().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn converts_to_exact_frames() {
+        assert_eq!(tc("83.5").to_frames_checked(44_100), 3_682_350);
+        let t = Timecode::from_frames(3_682_350, 44_100);
+        assert_eq!(t.to_frames(44_100), 3_682_350);
+        assert_eq!(Timecode::from_millis(1).to_frames(48_000), 48);
+    }
+
+    #[test]
+    fn displays_as_clock() {
+        assert_eq!(Timecode::from_millis(83_500).to_string(), "01:23.500");
+        assert_eq!(Timecode::from_millis(3_723_250).to_string(), "01:02:03.250");
+    }
+
+    trait Frames {
+        fn to_frames_checked(self, rate: u32) -> u64;
+    }
+    impl Frames for u64 {
+        fn to_frames_checked(self, rate: u32) -> u64 {
+            Timecode::from_nanos(self).to_frames(rate)
+        }
+    }
+}
