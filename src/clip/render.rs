@@ -182,7 +182,7 @@ pub fn render(
         }
         // The codec moved the peak or the loudness: aim the PCM stage off by what it moved.
         if let (Some(over), Some(c)) = (peak_over, limiter_ceiling.as_mut()) {
-            *c -= over + 0.05;
+            *c -= 1.5 * over + 0.1;
         }
         if let (Some(m), Some(t)) = (loud_miss, pcm_target.as_mut()) {
             *t += m;
