@@ -39,7 +39,8 @@ fn tone(freq: f64, secs: f64, harmonics: &[f64], attack: f64, decay: f64) -> Vec
     (0..n)
         .map(|i| {
             let t = i as f64 / f64::from(RATE);
-            let env = (t / attack).min(1.0) * (-t / decay).exp() * (1.0 - (i as f64 / n as f64).powi(8));
+            let env =
+                (t / attack).min(1.0) * (-t / decay).exp() * (1.0 - (i as f64 / n as f64).powi(8));
             let s: f64 = harmonics
                 .iter()
                 .enumerate()
@@ -51,7 +52,11 @@ fn tone(freq: f64, secs: f64, harmonics: &[f64], attack: f64, decay: f64) -> Vec
 }
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "assets/demo".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "assets/demo".into()),
+    );
     std::fs::create_dir_all(&dir).expect("create output dir");
     let beat = 60.0 / BPM;
     let beat_n = (beat * f64::from(RATE)) as usize;
@@ -59,7 +64,12 @@ fn main() {
     let mut mix = vec![[0f64; 2]; total];
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
     // C – Am – F – G, as MIDI roots with triads.
-    let chords: [[f64; 3]; 4] = [[60.0, 64.0, 67.0], [57.0, 60.0, 64.0], [53.0, 57.0, 60.0], [55.0, 59.0, 62.0]];
+    let chords: [[f64; 3]; 4] = [
+        [60.0, 64.0, 67.0],
+        [57.0, 60.0, 64.0],
+        [53.0, 57.0, 60.0],
+        [55.0, 59.0, 62.0],
+    ];
     let melody = [72.0, 74.0, 76.0, 79.0, 76.0, 74.0, 72.0, 69.0];
     for bar in 0..BARS {
         let chord = chords[bar % 4];
@@ -68,7 +78,13 @@ fn main() {
         // Pad: slow, detuned, wide.
         for (k, &n) in chord.iter().enumerate() {
             let pad = tone(midi_hz(n), beat * 4.0, &[0.5, 0.2, 0.1, 0.05], 0.4, 6.0);
-            let pad2 = tone(midi_hz(n) * 1.004, beat * 4.0, &[0.5, 0.2, 0.1, 0.05], 0.5, 6.0);
+            let pad2 = tone(
+                midi_hz(n) * 1.004,
+                beat * 4.0,
+                &[0.5, 0.2, 0.1, 0.05],
+                0.5,
+                6.0,
+            );
             add(&mut mix, bar_at, &pad, -0.6 + 0.3 * k as f64, 0.10);
             add(&mut mix, bar_at, &pad2, 0.6 - 0.3 * k as f64, 0.10);
         }
@@ -86,18 +102,43 @@ fn main() {
                     })
                     .collect()
             };
-            add(&mut mix, at, &hat, 0.3, if step % 2 == 1 { 0.12 } else { 0.07 });
+            add(
+                &mut mix,
+                at,
+                &hat,
+                0.3,
+                if step % 2 == 1 { 0.12 } else { 0.07 },
+            );
             if !full {
                 continue;
             }
             // Bass on eighths.
-            let bass = tone(midi_hz(chord[0] - 24.0), beat * 0.45, &[0.8, 0.4, 0.2, 0.1], 0.005, 0.25);
+            let bass = tone(
+                midi_hz(chord[0] - 24.0),
+                beat * 0.45,
+                &[0.8, 0.4, 0.2, 0.1],
+                0.005,
+                0.25,
+            );
             add(&mut mix, at, &bass, 0.0, 0.35);
             // Lead: a pluck every eighth from the melody, from bar 6 on.
             if bar >= 6 {
-                let note = melody[(bar * 8 + step) % melody.len()] - if bar % 4 == 3 { 2.0 } else { 0.0 };
-                let lead = tone(midi_hz(note), beat * 0.5, &[0.6, 0.25, 0.15, 0.08, 0.04], 0.003, 0.18);
-                add(&mut mix, at, &lead, if step % 2 == 0 { -0.25 } else { 0.25 }, 0.22);
+                let note =
+                    melody[(bar * 8 + step) % melody.len()] - if bar % 4 == 3 { 2.0 } else { 0.0 };
+                let lead = tone(
+                    midi_hz(note),
+                    beat * 0.5,
+                    &[0.6, 0.25, 0.15, 0.08, 0.04],
+                    0.003,
+                    0.18,
+                );
+                add(
+                    &mut mix,
+                    at,
+                    &lead,
+                    if step % 2 == 0 { -0.25 } else { 0.25 },
+                    0.22,
+                );
             }
         }
         if !full {
@@ -126,7 +167,10 @@ fn main() {
         }
     }
     // Gentle master: soft-clip and scale to peak about −0.3 dBFS.
-    let peak = mix.iter().flat_map(|f| f.iter()).fold(0f64, |m, s| m.max(s.abs()));
+    let peak = mix
+        .iter()
+        .flat_map(|f| f.iter())
+        .fold(0f64, |m, s| m.max(s.abs()));
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: RATE,
@@ -138,7 +182,8 @@ fn main() {
     for f in &mix {
         for s in f {
             let x = (s / peak * 1.4).tanh() / 1.4f64.tanh() * 0.966;
-            w.write_sample((x * 32767.0).round() as i16).expect("write sample");
+            w.write_sample((x * 32767.0).round() as i16)
+                .expect("write sample");
         }
     }
     w.finalize().expect("finish master.wav");

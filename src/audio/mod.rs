@@ -4,6 +4,7 @@ pub mod channels;
 pub mod fade;
 pub mod limiter;
 pub mod loudness;
+pub mod mp4_edit;
 pub mod ogg_opus_read;
 pub mod ogg_opus_write;
 pub mod pcm;

@@ -1,6 +1,7 @@
 //! The symphonia backend of [`Source`](super::source::Source): WAV, AIFF, FLAC, MP3, AAC/ALAC in MP4, Vorbis.
 
 use super::channels::Speaker;
+use super::mp4_edit;
 use super::source::{Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,10 @@ pub struct SymphoniaSource {
     track_id: u32,
     time_base: Option<TimeBase>,
     lossless: bool,
+    /// Frames added to symphonia's positions to get true positions in the track (AAC priming).
+    offset: i64,
+    /// Where the presented track ends: the decoder delivers encoder padding after it.
+    end_limit: Option<u64>,
 }
 
 impl SymphoniaSource {
@@ -65,8 +70,13 @@ impl SymphoniaSource {
             .get_audio_decoder(params.codec)
             .map(|d| d.codec.info.short_name.to_string())
             .unwrap_or_else(|| "unknown".to_string());
+        // We place every decoded frame by its packet's timestamp ourselves (frames before 0 are encoder
+        // delay, frames past the track length are padding), so the decoder must not trim: trimming
+        // shifts the frames away from the packet timestamp, and codecs disagree on how.
+        let mut dec_opts = AudioDecoderOptions::default();
+        dec_opts.gapless = false;
         let decoder = registry
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .make_audio_decoder(&params, &dec_opts)
             .map_err(|e| classify(path, e, "unsupported audio codec"))?;
         let rate = params.sample_rate.ok_or_else(|| Error::Unsupported {
             path: owned(path),
@@ -90,13 +100,25 @@ impl SymphoniaSource {
         let tags = read_tags(format.as_mut());
         let lossless =
             matches!(codec_name.as_str(), "flac" | "alac") || codec_name.starts_with("pcm");
+        let container = format.format_info().short_name.to_string();
+        let mut declared_frames = track.num_frames;
+        let mut offset = 0i64;
+        if container == "isomp4"
+            && !lossless
+            && let Some(edit) = mp4_edit::read(path)
+        {
+            // AAC priming is not trimmed by symphonia: apply the edit list ourselves.
+            offset = -(edit.priming_frames(rate) as i64);
+            declared_frames = Some(edit.frames(rate));
+        }
+        let end_limit = declared_frames;
         let info = SourceInfo {
-            container: format.format_info().short_name.to_string(),
+            container,
             codec: codec_name,
             rate,
             layout,
             bits_per_sample: params.bits_per_sample,
-            declared_frames: track.num_frames,
+            declared_frames,
             tags,
         };
         Ok(SymphoniaSource {
@@ -107,6 +129,8 @@ impl SymphoniaSource {
             track_id: track.id,
             time_base: track.time_base,
             lossless,
+            offset,
+            end_limit,
         })
     }
 
@@ -154,7 +178,8 @@ impl SymphoniaSource {
         } else {
             LOSSY_PREROLL_FRAMES
         };
-        let seek_to = start.saturating_sub(preroll);
+        let end = end.or(self.end_limit);
+        let seek_to = (start.saturating_sub(preroll) as i64 - self.offset).max(0) as u64;
         if seek_to > 0 {
             let ts = Timestamp::from(self.frames_to_ts(seek_to));
             // A failed seek is not fatal: decoding from the current position and discarding still
@@ -191,7 +216,7 @@ impl SymphoniaSource {
             if packet.track_id != self.track_id {
                 continue;
             }
-            let first = self.ts_to_frames(packet.pts);
+            let first = self.ts_to_frames(packet.pts) + self.offset;
             let valid = packet.dur.get() as i64;
             if let Some(e) = end
                 && first >= e as i64
@@ -215,14 +240,7 @@ impl SymphoniaSource {
             let got = decoded.frames() as u64;
             decoded.copy_to_vec_interleaved(&mut buf);
             stats.decoded += got;
-            // Some decoders (AAC) leave encoder delay and padding in place; trim them as the packet says.
-            let (ts_start, ts_end) = (packet.trim_start.get(), packet.trim_end.get());
-            let mut chunk = &buf[..];
-            if ts_start + ts_end > 0 && got == packet.dur.get() + ts_start + ts_end {
-                let a = ts_start as usize * channels;
-                let b = chunk.len() - ts_end as usize * channels;
-                chunk = &chunk[a..b];
-            }
+            let chunk = &buf[..];
             stats.delivered += deliver_overlap(chunk, channels, first, start, end, sink)?;
             if let Some(e) = end
                 && first + (chunk.len() / channels) as i64 >= e as i64

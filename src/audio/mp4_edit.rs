@@ -1,0 +1,168 @@
+//! The audio track's edit list in MP4/M4A files (`moov/trak/edts/elst`), which says how many priming
+//! samples to skip and how long the track really is.
+//!
+//! Hand-written because symphonia 0.6 parses the edit list but does not apply it, so AAC decodes with
+//! its encoder priming (1024+ samples) in front; a full MP4 crate would be a large dependency for
+//! reading four boxes.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// What the edit list of the first sound track says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioEdit {
+    /// Samples to skip at the start, in the media timescale.
+    pub media_time: u64,
+    /// Media timescale (usually the sample rate).
+    pub media_timescale: u32,
+    /// Presented length in the movie timescale, and that timescale.
+    pub segment_duration: u64,
+    pub movie_timescale: u32,
+}
+
+impl AudioEdit {
+    /// Priming frames at `rate`.
+    pub fn priming_frames(&self, rate: u32) -> u64 {
+        scale(self.media_time, rate, self.media_timescale)
+    }
+
+    /// Presented length in frames at `rate` (exact when the movie timescale divides evenly).
+    pub fn frames(&self, rate: u32) -> u64 {
+        scale(self.segment_duration, rate, self.movie_timescale)
+    }
+}
+
+fn scale(v: u64, to: u32, from: u32) -> u64 {
+    ((u128::from(v) * u128::from(to) + u128::from(from) / 2) / u128::from(from.max(1))) as u64
+}
+
+/// Read the edit of the first sound track, if the file is MP4 and has one.
+pub fn read(path: &Path) -> Option<AudioEdit> {
+    let mut f = File::open(path).ok()?;
+    let len = f.seek(SeekFrom::End(0)).ok()?;
+    // Find `moov` among the top-level boxes without reading `mdat`.
+    let mut pos = 0u64;
+    while pos + 8 <= len {
+        f.seek(SeekFrom::Start(pos)).ok()?;
+        let (kind, header, size) = box_header(&mut f, len - pos)?;
+        if &kind == b"moov" {
+            let body_len = usize::try_from(size - header).ok()?;
+            if body_len > 64 << 20 {
+                return None;
+            }
+            let mut moov = vec![0u8; body_len];
+            f.read_exact(&mut moov).ok()?;
+            return parse_moov(&moov);
+        }
+        pos += size;
+    }
+    None
+}
+
+/// (type, header length, total size) of the box at the reader's position.
+fn box_header(f: &mut File, remaining: u64) -> Option<([u8; 4], u64, u64)> {
+    let mut h = [0u8; 8];
+    f.read_exact(&mut h).ok()?;
+    let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    let kind = [h[4], h[5], h[6], h[7]];
+    let (header, size) = match size32 {
+        0 => (8, remaining),
+        1 => {
+            let mut big = [0u8; 8];
+            f.read_exact(&mut big).ok()?;
+            (16, u64::from_be_bytes(big))
+        }
+        n => (8, u64::from(n)),
+    };
+    (size >= header).then_some((kind, header, size))
+}
+
+/// Iterate the child boxes of a box body: (type, body).
+fn children(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        if pos + 8 > data.len() {
+            return None;
+        }
+        let size = u32::from_be_bytes(data[pos..pos + 4].try_into().ok()?) as usize;
+        let kind: [u8; 4] = data[pos + 4..pos + 8].try_into().ok()?;
+        let (header, size) = match size {
+            0 => (8, data.len() - pos),
+            1 => (
+                16,
+                u64::from_be_bytes(data.get(pos + 8..pos + 16)?.try_into().ok()?) as usize,
+            ),
+            n => (8, n),
+        };
+        if size < header || pos + size > data.len() {
+            return None;
+        }
+        let body = &data[pos + header..pos + size];
+        pos += size;
+        Some((kind, body))
+    })
+}
+
+fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    children(data).find(|(k, _)| k == kind).map(|(_, b)| b)
+}
+
+fn be_u32(d: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(d.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(d: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(d.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Timescale of an `mvhd` or `mdhd` body (same layout up to the timescale).
+fn timescale(body: &[u8]) -> Option<u32> {
+    match body.first()? {
+        1 => be_u32(body, 20),
+        _ => be_u32(body, 12),
+    }
+}
+
+fn parse_moov(moov: &[u8]) -> Option<AudioEdit> {
+    let movie_timescale = timescale(child(moov, b"mvhd")?)?;
+    for (kind, trak) in children(moov) {
+        if &kind != b"trak" {
+            continue;
+        }
+        let Some(mdia) = child(trak, b"mdia") else {
+            continue;
+        };
+        let is_sound = child(mdia, b"hdlr").and_then(|h| h.get(8..12)) == Some(b"soun".as_slice());
+        if !is_sound {
+            continue;
+        }
+        let media_timescale = timescale(child(mdia, b"mdhd")?)?;
+        let elst = child(child(trak, b"edts")?, b"elst")?;
+        let version = *elst.first()?;
+        let count = be_u32(elst, 4)? as usize;
+        let entry_len = if version == 1 { 20 } else { 12 };
+        for i in 0..count {
+            let at = 8 + i * entry_len;
+            let (segment_duration, media_time) = if version == 1 {
+                (be_u64(elst, at)?, be_u64(elst, at + 8)? as i64)
+            } else {
+                (
+                    u64::from(be_u32(elst, at)?),
+                    i64::from(be_u32(elst, at + 4)? as i32),
+                )
+            };
+            // media_time −1 is an empty edit (a delay before the track starts); skip it.
+            if media_time >= 0 {
+                return Some(AudioEdit {
+                    media_time: media_time as u64,
+                    media_timescale,
+                    segment_duration,
+                    movie_timescale,
+                });
+            }
+        }
+        return None;
+    }
+    None
+}

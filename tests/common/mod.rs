@@ -1,0 +1,205 @@
+//! Shared helpers for the integration tests: run the real binary, make fixtures with ffmpeg/sox and
+//! Rust code at test time, and read results back with independent tools (ffmpeg, opusinfo, opusdec).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_soundsticker"))
+}
+
+/// Run the binary with `args`; returns the output whatever the status.
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).env("CI", "true").output().expect("run soundsticker")
+}
+
+/// Run and insist on success, returning stdout.
+pub fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "soundsticker {args:?} failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run with `--json` and parse stdout.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let s = run_ok(&all);
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{s}"))
+}
+
+/// A fresh temporary folder.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Run an external tool, insisting on success.
+pub fn tool(cmd: &str, args: &[&str]) -> Output {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} not available ({e}); run `make deps`"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// A music-like test signal: a chord with a rhythmic envelope, a noise hi-hat and a kick on each beat,
+/// `secs` long, written as 32-bit float WAV so any format can be made from it without loss.
+pub fn music_wav(path: &Path, rate: u32, channels: u16, secs: f64, level: f32) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    let n = (secs * f64::from(rate)) as usize;
+    let mut seed: u32 = 0x1234_5678;
+    let beat = f64::from(rate) * 0.5;
+    for i in 0..n {
+        let t = i as f64 / f64::from(rate);
+        let in_beat = (i as f64 % beat) / f64::from(rate);
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let noise = (seed as f64 / u32::MAX as f64) * 2.0 - 1.0;
+        let chord: f64 = [220.0, 277.18, 329.63, 440.0]
+            .iter()
+            .map(|f| (2.0 * std::f64::consts::PI * f * t).sin())
+            .sum::<f64>()
+            * 0.15
+            * (0.6 + 0.4 * (2.0 * std::f64::consts::PI * 0.5 * t).sin());
+        let kick = (2.0 * std::f64::consts::PI * (50.0 + 80.0 * (-in_beat * 30.0).exp()) * in_beat).sin()
+            * (-in_beat * 10.0).exp()
+            * 0.6;
+        let hat = noise * (-(((i as f64) % (beat / 2.0)) / f64::from(rate)) * 60.0).exp() * 0.15;
+        for c in 0..channels {
+            let pan = if c % 2 == 0 { 1.0 } else { 0.8 };
+            let s = (chord * pan + kick + hat * if c % 2 == 0 { 0.7 } else { 1.0 }) * f64::from(level);
+            w.write_sample(s as f32).expect("write");
+        }
+    }
+    w.finalize().expect("finish wav");
+}
+
+/// Convert with ffmpeg (`args` go between input and output).
+pub fn ffmpeg_convert(input: &Path, output: &Path, args: &[&str]) {
+    let mut all = vec!["-v", "error", "-y", "-i", p(input)];
+    all.extend_from_slice(args);
+    all.push(p(output));
+    tool("ffmpeg", &all);
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) as ffmpeg's ebur128 filter measures them.
+pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
+    let out = tool(
+        "ffmpeg",
+        &["-nostats", "-hide_banner", "-i", p(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    let summary = text.rsplit("Summary:").next().expect("ebur128 summary");
+    let field = |label: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no `{label}` in ebur128 summary:\n{summary}"))
+    };
+    (field("I:"), field("Peak:"))
+}
+
+/// `opusinfo` must accept the file without warnings or errors.
+pub fn assert_opusinfo_clean(path: &Path) {
+    let out = Command::new("opusinfo").arg(path).output().expect("opusinfo (opus-tools)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "opusinfo failed on {}:\n{text}", path.display());
+    assert!(
+        !text.contains("WARNING") && !text.contains("ERROR"),
+        "opusinfo complains about {}:\n{text}",
+        path.display()
+    );
+}
+
+/// Decode an Ogg Opus file with opusdec (pre-skip and end trim applied) into 48 kHz float samples.
+pub fn opusdec(path: &Path, dir: &Path) -> (Vec<f32>, u16) {
+    let wav = dir.join(format!(
+        "{}.opusdec.wav",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
+    tool("opusdec", &["--quiet", "--float", "--rate", "48000", p(path), p(&wav)]);
+    read_wav(&wav)
+}
+
+/// Interleaved float samples and channel count of a WAV.
+pub fn read_wav(path: &Path) -> (Vec<f32>, u16) {
+    let mut r = hound::WavReader::open(path).expect("open wav");
+    let spec = r.spec();
+    let samples = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(|s| s.expect("sample")).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>().map(|s| s.expect("sample") as f32 / scale).collect()
+        }
+    };
+    (samples, spec.channels)
+}
+
+/// ffprobe's view of the first audio stream: (codec_name, sample_rate, channels).
+pub fn ffprobe_stream(path: &Path) -> (String, u32, u32) {
+    let out = tool(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=codec_name,sample_rate,channels",
+            "-of",
+            "default=nw=1",
+            p(path),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    (
+        get("codec_name"),
+        get("sample_rate").parse().unwrap_or(0),
+        get("channels").parse().unwrap_or(0),
+    )
+}
+
+/// Files left in a folder (to prove nothing half-written stays behind).
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
+}
