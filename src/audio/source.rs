@@ -98,10 +98,17 @@ impl Source {
                 path: path.to_path_buf(),
             });
         }
-        if is_ogg_opus(path)? {
-            return Ok(Source::Opus(Box::new(OpusSource::open(path)?)));
+        let source = if is_ogg_opus(path)? {
+            Source::Opus(Box::new(OpusSource::open(path)?))
+        } else {
+            Source::Symphonia(Box::new(SymphoniaSource::open(path)?))
+        };
+        if source.info().declared_frames == Some(0) {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
         }
-        Ok(Source::Symphonia(Box::new(SymphoniaSource::open(path)?)))
+        Ok(source)
     }
 
     /// What the headers say.

@@ -12,7 +12,11 @@ pub fn bin() -> Command {
 
 /// Run the binary with `args`; returns the output whatever the status.
 pub fn run(args: &[&str]) -> Output {
-    bin().args(args).env("CI", "true").output().expect("run soundsticker")
+    bin()
+        .args(args)
+        .env("CI", "true")
+        .output()
+        .expect("run soundsticker")
 }
 
 /// Run and insist on success, returning stdout.
@@ -84,13 +88,15 @@ pub fn music_wav(path: &Path, rate: u32, channels: u16, secs: f64, level: f32) {
             .sum::<f64>()
             * 0.15
             * (0.6 + 0.4 * (2.0 * std::f64::consts::PI * 0.5 * t).sin());
-        let kick = (2.0 * std::f64::consts::PI * (50.0 + 80.0 * (-in_beat * 30.0).exp()) * in_beat).sin()
+        let kick = (2.0 * std::f64::consts::PI * (50.0 + 80.0 * (-in_beat * 30.0).exp()) * in_beat)
+            .sin()
             * (-in_beat * 10.0).exp()
             * 0.6;
         let hat = noise * (-(((i as f64) % (beat / 2.0)) / f64::from(rate)) * 60.0).exp() * 0.15;
         for c in 0..channels {
             let pan = if c % 2 == 0 { 1.0 } else { 0.8 };
-            let s = (chord * pan + kick + hat * if c % 2 == 0 { 0.7 } else { 1.0 }) * f64::from(level);
+            let s =
+                (chord * pan + kick + hat * if c % 2 == 0 { 0.7 } else { 1.0 }) * f64::from(level);
             w.write_sample(s as f32).expect("write");
         }
     }
@@ -109,7 +115,17 @@ pub fn ffmpeg_convert(input: &Path, output: &Path, args: &[&str]) {
 pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
     let out = tool(
         "ffmpeg",
-        &["-nostats", "-hide_banner", "-i", p(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        &[
+            "-nostats",
+            "-hide_banner",
+            "-i",
+            p(path),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
     );
     let text = String::from_utf8_lossy(&out.stderr);
     let summary = text.rsplit("Summary:").next().expect("ebur128 summary");
@@ -126,13 +142,20 @@ pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
 
 /// `opusinfo` must accept the file without warnings or errors.
 pub fn assert_opusinfo_clean(path: &Path) {
-    let out = Command::new("opusinfo").arg(path).output().expect("opusinfo (opus-tools)");
+    let out = Command::new("opusinfo")
+        .arg(path)
+        .output()
+        .expect("opusinfo (opus-tools)");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "opusinfo failed on {}:\n{text}", path.display());
+    assert!(
+        out.status.success(),
+        "opusinfo failed on {}:\n{text}",
+        path.display()
+    );
     assert!(
         !text.contains("WARNING") && !text.contains("ERROR"),
         "opusinfo complains about {}:\n{text}",
@@ -146,7 +169,10 @@ pub fn opusdec(path: &Path, dir: &Path) -> (Vec<f32>, u16) {
         "{}.opusdec.wav",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
     ));
-    tool("opusdec", &["--quiet", "--float", "--rate", "48000", p(path), p(&wav)]);
+    tool(
+        "opusdec",
+        &["--quiet", "--float", "--rate", "48000", p(path), p(&wav)],
+    );
     read_wav(&wav)
 }
 
@@ -158,7 +184,9 @@ pub fn read_wav(path: &Path) -> (Vec<f32>, u16) {
         hound::SampleFormat::Float => r.samples::<f32>().map(|s| s.expect("sample")).collect(),
         hound::SampleFormat::Int => {
             let scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>().map(|s| s.expect("sample") as f32 / scale).collect()
+            r.samples::<i32>()
+                .map(|s| s.expect("sample") as f32 / scale)
+                .collect()
         }
     };
     (samples, spec.channels)
