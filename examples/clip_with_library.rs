@@ -1,0 +1,34 @@
+//! Using soundsticker as a library: cut a 3 s mono voice-note clip under 24 000 bytes and print the
+//! figures measured on the encoded file.
+//!
+//! Run: `cargo run --release --example clip_with_library -- assets/demo/master.flac /tmp/note.ogg`
+
+use soundsticker::audio::channels::ChannelMode;
+use soundsticker::{clip, ClipOptions, ClipRequest, NoProgress, Timecode};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let input = args.next().unwrap_or_else(|| "assets/demo/master.flac".into());
+    let output = args.next().unwrap_or_else(|| "note.ogg".into());
+    let request = ClipRequest {
+        input: input.into(),
+        output: output.into(),
+        options: ClipOptions {
+            start: Timecode::parse_field("0:23.5", "start")?,
+            duration: Some(Timecode::from_millis(3_000)),
+            channels: ChannelMode::Mono,
+            max_bytes: Some(24_000),
+            ..ClipOptions::default()
+        },
+    };
+    let report = clip(&request, &NoProgress)?;
+    println!(
+        "{}: {:.3} s, {:?} LUFS, {:?} dBTP, {} bytes",
+        report.output.display(),
+        report.duration_s,
+        report.loudness.achieved_lufs,
+        report.loudness.achieved_true_peak_dbtp,
+        report.encoding.bytes
+    );
+    Ok(())
+}
