@@ -4,11 +4,13 @@
 //! Run: `cargo run --release --example clip_with_library -- assets/demo/master.flac /tmp/note.ogg`
 
 use soundsticker::audio::channels::ChannelMode;
-use soundsticker::{clip, ClipOptions, ClipRequest, NoProgress, Timecode};
+use soundsticker::{ClipOptions, ClipRequest, NoProgress, Timecode, clip};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let input = args.next().unwrap_or_else(|| "assets/demo/master.flac".into());
+    let input = args
+        .next()
+        .unwrap_or_else(|| "assets/demo/master.flac".into());
     let output = args.next().unwrap_or_else(|| "note.ogg".into());
     let request = ClipRequest {
         input: input.into(),

@@ -5,6 +5,14 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A non-negative point or length in time, exact to the nanosecond.
+///
+/// ```
+/// use soundsticker::Timecode;
+/// let t: Timecode = "1:23.5".parse().unwrap();
+/// assert_eq!(t.to_frames(44_100), 3_682_350);
+/// assert_eq!(t, "83500ms".parse().unwrap());
+/// assert_eq!(t.to_string(), "01:23.500");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Timecode {
     nanos: u64,

@@ -23,10 +23,8 @@ impl Bar {
             ProgressBar::hidden()
         };
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {prefix} {msg} {wide_bar} {percent:>3}% eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner} {prefix} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Bar { bar }
@@ -45,6 +43,15 @@ impl Progress for Bar {
 
     fn advance(&self, done: u64, total: u64) {
         if total > 0 {
+            if self.bar.length() != Some(total) {
+                // Work with a known size gets a bar with percentage and ETA instead of the spinner.
+                self.bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} {prefix} {msg} {wide_bar} {percent:>3}% eta {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+            }
             self.bar.set_length(total);
             self.bar.set_position(done.min(total));
         }

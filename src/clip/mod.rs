@@ -98,7 +98,7 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
     let mode = effective_channel_mode(opts.channels, info.layout.len(), format, &mut warnings);
     let rate = opts.sample_rate.unwrap_or(48_000);
     progress.stage(&item, Stage::Resample);
-    let (mut pcm, channel_report) = prepare(pcm, mode, rate, opts)?;
+    let (pcm, channel_report) = prepare(pcm, mode, rate, opts)?;
     if let Some(note) = &channel_report.phase_fallback {
         warnings.push(note.clone());
     }
@@ -111,12 +111,9 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
         _ => None,
     };
     let comments = build_comments(&info, &req.input, range, end_frame, opts)?;
-    progress.stage(&item, Stage::Normalise);
-    let rendered = render::render(&pcm, opts, format, master_lufs, &comments)?;
+    let rendered = render::render(&pcm, opts, format, master_lufs, &comments, progress, &item)?;
     warnings.extend(rendered.warnings);
-    progress.stage(&item, Stage::Verify);
     out_file.commit(&rendered.bytes)?;
-    pcm.samples = Vec::new();
 
     Ok(ClipReport {
         source: req.input.clone(),

@@ -10,6 +10,7 @@ use crate::audio::pcm::Pcm;
 use crate::audio::vorbis_comment::Comments;
 use crate::audio::wav;
 use crate::error::{Error, Result};
+use crate::progress::{Progress, Stage};
 use serde::Serialize;
 use std::path::Path;
 
@@ -79,6 +80,8 @@ pub fn render(
     format: OutputFormat,
     master_lufs: Option<f64>,
     comments: &Comments,
+    progress: &dyn Progress,
+    item: &str,
 ) -> Result<Rendered> {
     let mut warnings = Vec::new();
     let clip_lufs = integrated_lufs(pcm);
@@ -113,9 +116,12 @@ pub fn render(
     let mut passes = 0;
     loop {
         passes += 1;
+        progress.stage(item, Stage::Normalise);
         let (p, gain_db, limiter) = fit_gain(pcm, base_gain_db, pcm_target, limiter_ceiling);
+        progress.stage(item, Stage::Encode);
         let (bytes, decoded, used_bitrate) =
             encode_within_budget(&p, opts, format, comments, &mut bitrate)?;
+        progress.stage(item, Stage::Verify);
         let achieved_lufs = integrated_lufs(&decoded);
         let achieved_tp = true_peak_dbtp(&decoded);
         let loud_miss = match (opts.loudness_lufs, opts.loudness_ref, achieved_lufs) {
