@@ -3,31 +3,6 @@
 mod common;
 use common::*;
 
-fn ffmpeg_lra(path: &std::path::Path) -> f64 {
-    let out = tool(
-        "ffmpeg",
-        &[
-            "-nostats",
-            "-hide_banner",
-            "-i",
-            p(path),
-            "-af",
-            "ebur128",
-            "-f",
-            "null",
-            "-",
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stderr);
-    let summary = text.rsplit("Summary:").next().expect("summary");
-    summary
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("LRA:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("LRA")
-}
-
 #[test]
 fn probe_reports_format_length_tags_and_loudness_like_ffmpeg() {
     let dir = tempdir();
@@ -74,7 +49,7 @@ fn probe_reports_format_length_tags_and_loudness_like_ffmpeg() {
         "I {} vs ffmpeg {i}",
         num("integrated_lufs")
     );
-    assert!((num("range_lu") - ffmpeg_lra(&flac)).abs() <= 0.5);
+    assert!((num("range_lu") - ffmpeg_ebur128(&flac, "LRA:")).abs() <= 0.5);
     assert!(
         (num("true_peak_dbtp") - tp).abs() <= 0.3,
         "TP {} vs ffmpeg {tp}",

@@ -111,8 +111,8 @@ pub fn ffmpeg_convert(input: &Path, output: &Path, args: &[&str]) {
     tool("ffmpeg", &all);
 }
 
-/// Integrated loudness (LUFS) and true peak (dBTP) as ffmpeg's ebur128 filter measures them.
-pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
+/// The figures of ffmpeg's ebur128 summary (`I:`, `LRA:`, `Peak:` ...) as (label, value) pairs.
+pub fn ffmpeg_ebur128_summary(path: &Path) -> Vec<(String, f64)> {
     let out = tool(
         "ffmpeg",
         &[
@@ -129,15 +129,33 @@ pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
     );
     let text = String::from_utf8_lossy(&out.stderr);
     let summary = text.rsplit("Summary:").next().expect("ebur128 summary");
-    let field = |label: &str| -> f64 {
-        summary
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(label))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no `{label}` in ebur128 summary:\n{summary}"))
-    };
-    (field("I:"), field("Peak:"))
+    summary
+        .lines()
+        .filter_map(|l| {
+            let (label, rest) = l.trim().split_once(':')?;
+            let value = rest.split_whitespace().next()?.parse().ok()?;
+            Some((format!("{label}:"), value))
+        })
+        .collect()
+}
+
+/// One figure of ffmpeg's ebur128 summary.
+pub fn ffmpeg_ebur128(path: &Path, label: &str) -> f64 {
+    pick(&ffmpeg_ebur128_summary(path), label)
+}
+
+fn pick(summary: &[(String, f64)], label: &str) -> f64 {
+    summary
+        .iter()
+        .find(|(l, _)| l == label)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no `{label}` in ebur128 summary: {summary:?}"))
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) as ffmpeg's ebur128 filter measures them.
+pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
+    let summary = ffmpeg_ebur128_summary(path);
+    (pick(&summary, "I:"), pick(&summary, "Peak:"))
 }
 
 /// `opusinfo` must accept the file without warnings or errors.
