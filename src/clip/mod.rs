@@ -95,6 +95,9 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
     let end_frame = range.start_frame + pcm.frames() as u64;
 
     let mut warnings = Vec::new();
+    if opts.picture.is_some() && format != OutputFormat::OggOpus {
+        warnings.push("--picture is embedded in Ogg Opus output only; the WAV has none".into());
+    }
     let mode = effective_channel_mode(opts.channels, info.layout.len(), format, &mut warnings);
     let rate = opts.sample_rate.unwrap_or(48_000);
     progress.stage(&item, Stage::Resample);
