@@ -5,10 +5,12 @@
 //! [`audio::source::Source`] (decode) → [`audio::pcm::Pcm`] → [`clip::prepare`] (channels, rate,
 //! fades) → [`clip::render`] (loudness, true-peak limiting, encoding, re-measuring) → bytes.
 
+pub mod art;
 pub mod audio;
 pub mod clip;
 pub mod error;
 pub mod output;
+pub mod platform;
 pub mod probe;
 pub mod progress;
 pub mod timecode;

@@ -1,0 +1,8 @@
+//! Cover art: loading, fitting to the sticker canvas, the sticker look, audio features, animation
+//! styles, and the image encoders with byte-cap fitting.
+
+pub mod canvas;
+pub mod features;
+pub mod load;
+pub mod shape;
+pub mod styles;

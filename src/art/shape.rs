@@ -1,0 +1,134 @@
+//! The sticker look: square, rounded or circular masks with antialiased edges, a transparent margin,
+//! and a die-cut outline (a white stroke that follows the opaque shape, like a hand-cut sticker).
+
+use image::{Rgba, RgbaImage};
+use serde::Serialize;
+
+/// The outline of the art.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    Square,
+    #[default]
+    Rounded,
+    Circle,
+}
+
+impl std::str::FromStr for Shape {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "square" => Ok(Shape::Square),
+            "rounded" => Ok(Shape::Rounded),
+            "circle" => Ok(Shape::Circle),
+            _ => Err(format!(
+                "`{s}` is not a shape; use square, rounded or circle"
+            )),
+        }
+    }
+}
+
+/// Coverage (0..1) of the pixel centred at (x, y) by `shape` inscribed in [0, size)², by signed distance.
+fn coverage(shape: Shape, size: f32, x: f32, y: f32) -> f32 {
+    let c = size / 2.0;
+    let (dx, dy) = ((x - c).abs(), (y - c).abs());
+    let dist = match shape {
+        Shape::Square => dx.max(dy) - c,
+        Shape::Circle => (dx * dx + dy * dy).sqrt() - c,
+        Shape::Rounded => {
+            let r = size * 0.18;
+            let (qx, qy) = (dx - (c - r), dy - (c - r));
+            let outside = (qx.max(0.0).powi(2) + qy.max(0.0).powi(2)).sqrt();
+            outside + qx.max(qy).min(0.0) - r
+        }
+    };
+    (0.5 - dist).clamp(0.0, 1.0)
+}
+
+/// Apply `shape` to `art` (already canvas-sized) shrunk by `margin` px on each side, then add a white
+/// outline `outline` px wide around whatever is opaque. Returns a new canvas of the same size.
+pub fn apply(art: &RgbaImage, shape: Shape, margin: u32, outline: u32) -> RgbaImage {
+    let size = art.width();
+    let inner = size.saturating_sub(2 * (margin + outline)).max(1);
+    let scaled = if inner == size {
+        art.clone()
+    } else {
+        super::canvas::resize(art, inner, inner)
+    };
+    let offset = (size - inner) / 2;
+    let mut out = RgbaImage::new(size, size);
+    for (x, y, p) in scaled.enumerate_pixels() {
+        let cov = coverage(shape, inner as f32, x as f32 + 0.5, y as f32 + 0.5);
+        let a = (f32::from(p.0[3]) * cov + 0.5) as u8;
+        out.put_pixel(x + offset, y + offset, Rgba([p.0[0], p.0[1], p.0[2], a]));
+    }
+    if outline == 0 {
+        return out;
+    }
+    // Die-cut stroke: white wherever an opaque pixel lies within `outline` px (distance from the alpha
+    // edge by a brute-force disc search over the alpha mask; fine at sticker sizes).
+    let alpha: Vec<f32> = out.pixels().map(|p| f32::from(p.0[3]) / 255.0).collect();
+    let r = outline as i32;
+    let n = size as i32;
+    let mut stroke = vec![0f32; alpha.len()];
+    let offsets: Vec<(i32, i32, f32)> = (-r - 1..=r + 1)
+        .flat_map(|dy| (-r - 1..=r + 1).map(move |dx| (dx, dy)))
+        .filter_map(|(dx, dy)| {
+            let d = ((dx * dx + dy * dy) as f32).sqrt();
+            let w = (outline as f32 + 0.5 - d).clamp(0.0, 1.0);
+            (w > 0.0).then_some((dx, dy, w))
+        })
+        .collect();
+    for y in 0..n {
+        for x in 0..n {
+            let mut s = 0f32;
+            for &(dx, dy, w) in &offsets {
+                let (sx, sy) = (x + dx, y + dy);
+                if sx >= 0 && sy >= 0 && sx < n && sy < n {
+                    s = s.max(alpha[(sy * n + sx) as usize] * w);
+                    if s >= 1.0 {
+                        break;
+                    }
+                }
+            }
+            stroke[(y * n + x) as usize] = s;
+        }
+    }
+    // Composite the art over the white stroke.
+    let mut result = RgbaImage::new(size, size);
+    for (i, (p, o)) in out.pixels().zip(result.pixels_mut()).enumerate() {
+        let fa = f32::from(p.0[3]) / 255.0;
+        let ba = stroke[i];
+        let a = fa + ba * (1.0 - fa);
+        if a <= 0.0 {
+            continue;
+        }
+        let mix = |c: u8| ((f32::from(c) * fa + 255.0 * ba * (1.0 - fa)) / a + 0.5) as u8;
+        *o = Rgba([
+            mix(p.0[0]),
+            mix(p.0[1]),
+            mix(p.0[2]),
+            (a * 255.0 + 0.5) as u8,
+        ]);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn circle_is_transparent_in_the_corners_and_outlined_in_white() {
+        let art = RgbaImage::from_pixel(64, 64, Rgba([10, 20, 200, 255]));
+        let out = apply(&art, Shape::Circle, 2, 4);
+        assert_eq!(out.get_pixel(0, 0).0[3], 0);
+        assert_eq!(out.get_pixel(32, 32).0, [10, 20, 200, 255]);
+        // Just inside the outer edge at the top: the white stroke.
+        let p = out.get_pixel(32, 4).0;
+        assert!(
+            p[0] > 240 && p[1] > 240 && p[2] > 240 && p[3] > 200,
+            "{p:?}"
+        );
+    }
+}

@@ -1,0 +1,410 @@
+//! The animation styles. Each frame is drawn with tiny-skia (antialiased paths, bicubic sampling) from the
+//! prepared art and the audio features of that frame; the same inputs always draw the same pixels.
+
+use super::features::{BANDS, Features};
+use image::RgbaImage;
+use serde::Serialize;
+use tiny_skia::{
+    Color, FillRule, FilterQuality, GradientStop, LineCap, Paint, PathBuilder, Pixmap, PixmapPaint,
+    Point, RadialGradient, Rect, SpreadMode, Stroke, Transform,
+};
+
+/// How the cover moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Style {
+    /// The art breathes with the loudness envelope and kicks on beats.
+    #[default]
+    Pulse,
+    /// The art is the label of a record spinning in time with the tempo.
+    Vinyl,
+    /// The clip's waveform over the art with a sweeping playhead.
+    Wave,
+    /// A circular spectrum equaliser around the art.
+    Bars,
+    /// A single still frame.
+    Still,
+}
+
+impl std::str::FromStr for Style {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pulse" => Ok(Style::Pulse),
+            "vinyl" => Ok(Style::Vinyl),
+            "wave" => Ok(Style::Wave),
+            "bars" => Ok(Style::Bars),
+            "still" => Ok(Style::Still),
+            _ => Err(format!(
+                "`{s}` is not a style; use pulse, vinyl, wave, bars or still"
+            )),
+        }
+    }
+}
+
+/// Straight RGBA to a premultiplied pixmap.
+pub fn to_pixmap(img: &RgbaImage) -> Pixmap {
+    let mut data = img.as_raw().clone();
+    for px in data.chunks_exact_mut(4) {
+        let a = u16::from(px[3]);
+        for c in &mut px[..3] {
+            *c = ((u16::from(*c) * a + 127) / 255) as u8;
+        }
+    }
+    let size = tiny_skia::IntSize::from_wh(img.width(), img.height())
+        .expect("invariant: art is at least 1×1");
+    Pixmap::from_vec(data, size).expect("invariant: buffer matches its size")
+}
+
+/// A premultiplied pixmap to straight RGBA.
+pub fn from_pixmap(p: &Pixmap) -> RgbaImage {
+    let mut data = p.data().to_vec();
+    for px in data.chunks_exact_mut(4) {
+        let a = u16::from(px[3]);
+        if a == 0 {
+            px[..3].fill(0);
+        } else if a < 255 {
+            for c in &mut px[..3] {
+                *c = ((u16::from(*c) * 255 + a / 2) / a).min(255) as u8;
+            }
+        }
+    }
+    RgbaImage::from_raw(p.width(), p.height(), data).expect("invariant: buffer matches its size")
+}
+
+/// Average colour of the opaque part of the art, as a glow and accent colour.
+fn accent(art: &RgbaImage) -> Color {
+    let (mut r, mut g, mut b, mut n) = (0f32, 0f32, 0f32, 0f32);
+    for p in art.pixels().step_by(7) {
+        let a = f32::from(p.0[3]) / 255.0;
+        r += f32::from(p.0[0]) * a;
+        g += f32::from(p.0[1]) * a;
+        b += f32::from(p.0[2]) * a;
+        n += a;
+    }
+    let n = n.max(1.0);
+    // Brighten so the glow reads on dark and light art alike.
+    let lift = |v: f32| ((v / n) / 255.0 * 0.6 + 0.4).min(1.0);
+    Color::from_rgba(lift(r), lift(g), lift(b), 1.0).unwrap_or(Color::WHITE)
+}
+
+/// Everything a style needs, prepared once per sticker.
+pub struct Renderer<'a> {
+    pub style: Style,
+    pub size: u32,
+    /// Art with shape and outline, canvas-sized.
+    art: Pixmap,
+    /// Art cut to a plain circle (vinyl label).
+    label: Pixmap,
+    accent: Color,
+    features: &'a Features,
+    duration_s: f64,
+}
+
+impl<'a> Renderer<'a> {
+    /// `shaped` is the art with shape and outline applied; `fitted` the plain square art.
+    pub fn new(
+        style: Style,
+        shaped: &RgbaImage,
+        fitted: &RgbaImage,
+        features: &'a Features,
+        duration_s: f64,
+    ) -> Self {
+        let label = super::shape::apply(fitted, super::shape::Shape::Circle, 0, 0);
+        Renderer {
+            style,
+            size: shaped.width(),
+            art: to_pixmap(shaped),
+            label: to_pixmap(&label),
+            accent: accent(fitted),
+            features,
+            duration_s,
+        }
+    }
+
+    /// Number of frames of this style.
+    pub fn frame_count(&self) -> usize {
+        if self.style == Style::Still {
+            1
+        } else {
+            self.features.frames().max(1)
+        }
+    }
+
+    /// Draw frame `i`.
+    pub fn frame(&self, i: usize) -> RgbaImage {
+        let mut canvas =
+            Pixmap::new(self.size, self.size).expect("invariant: canvas size is non-zero");
+        match self.style {
+            Style::Still => self.draw_art(&mut canvas, 1.0),
+            Style::Pulse => self.pulse(&mut canvas, i),
+            Style::Vinyl => self.vinyl(&mut canvas, i),
+            Style::Wave => self.wave(&mut canvas, i),
+            Style::Bars => self.bars(&mut canvas, i),
+        }
+        from_pixmap(&canvas)
+    }
+
+    fn centre(&self) -> f32 {
+        self.size as f32 / 2.0
+    }
+
+    fn draw_art(&self, canvas: &mut Pixmap, scale: f32) {
+        let c = self.centre();
+        let t = Transform::from_translate(c, c)
+            .pre_scale(scale, scale)
+            .pre_translate(-c, -c);
+        let paint = PixmapPaint {
+            quality: FilterQuality::Bicubic,
+            ..PixmapPaint::default()
+        };
+        canvas.draw_pixmap(0, 0, self.art.as_ref(), &paint, t, None);
+    }
+
+    fn glow(&self, canvas: &mut Pixmap, radius: f32, strength: f32) {
+        let c = self.centre();
+        let mut inner = self.accent;
+        inner.set_alpha(strength.clamp(0.0, 1.0));
+        let mut outer = self.accent;
+        outer.set_alpha(0.0);
+        let Some(shader) = RadialGradient::new(
+            Point::from_xy(c, c),
+            Point::from_xy(c, c),
+            radius,
+            vec![
+                GradientStop::new(0.55, inner),
+                GradientStop::new(1.0, outer),
+            ],
+            SpreadMode::Pad,
+            Transform::identity(),
+        ) else {
+            return;
+        };
+        let paint = Paint {
+            shader,
+            anti_alias: true,
+            ..Paint::default()
+        };
+        if let Some(rect) = Rect::from_xywh(0.0, 0.0, self.size as f32, self.size as f32) {
+            canvas.fill_rect(rect, &paint, Transform::identity(), None);
+        }
+    }
+
+    fn pulse(&self, canvas: &mut Pixmap, i: usize) {
+        let env = self.features.envelope[i];
+        let kick = self.features.kick[i];
+        self.glow(canvas, self.centre(), 0.15 + 0.55 * env);
+        self.draw_art(canvas, 0.84 + 0.08 * env + 0.06 * kick);
+    }
+
+    fn vinyl(&self, canvas: &mut Pixmap, i: usize) {
+        let c = self.centre();
+        let f = self.features;
+        let kick = f.kick[i];
+        let disc_r = c * (0.94 + 0.03 * kick);
+        // One turn per bar, rounded to whole turns over the loop so it repeats seamlessly.
+        let bars = f64::from(f.tempo_bpm) / 60.0 * self.duration_s / 4.0;
+        let turns = bars.round().max(1.0);
+        let angle = 360.0 * turns * i as f64 / self.frame_count() as f64;
+        // Disc, with a thin white rim as the die-cut edge.
+        let mut paint = Paint {
+            anti_alias: true,
+            ..Paint::default()
+        };
+        paint.set_color_rgba8(18, 18, 22, 255);
+        fill_circle(canvas, c, c, disc_r, &paint);
+        // Grooves: faint rings whose brightness follows the envelope.
+        let mut groove = paint.clone();
+        groove.set_color(
+            Color::from_rgba(1.0, 1.0, 1.0, 0.05 + 0.08 * f.envelope[i]).unwrap_or(Color::WHITE),
+        );
+        let stroke = Stroke {
+            width: 1.0,
+            ..Stroke::default()
+        };
+        let mut r = disc_r * 0.45;
+        while r < disc_r * 0.96 {
+            stroke_circle(canvas, c, c, r, &groove, &stroke);
+            r += (self.size as f32 / 128.0).max(2.0);
+        }
+        // A sheen across the grooves that turns with the disc, so the motion shows.
+        let mut sheen = paint.clone();
+        sheen.set_color(Color::from_rgba(1.0, 1.0, 1.0, 0.10).unwrap_or(Color::WHITE));
+        let mut pb = PathBuilder::new();
+        pb.move_to(c, c);
+        for k in 0..=8 {
+            let a = (-12.0 + 3.0 * k as f32).to_radians();
+            pb.line_to(c + disc_r * 0.95 * a.cos(), c + disc_r * 0.95 * a.sin());
+        }
+        pb.close();
+        if let Some(path) = pb.finish() {
+            let t = Transform::from_rotate_at(angle as f32, c, c);
+            canvas.fill_path(&path, &sheen, FillRule::Winding, t, None);
+            canvas.fill_path(
+                &path,
+                &sheen,
+                FillRule::Winding,
+                t.pre_concat(Transform::from_rotate_at(180.0, c, c)),
+                None,
+            );
+        }
+        let rim = Stroke {
+            width: (self.size as f32 / 64.0).max(2.0),
+            ..Stroke::default()
+        };
+        let mut white = paint.clone();
+        white.set_color(Color::WHITE);
+        stroke_circle(canvas, c, c, disc_r - rim.width / 2.0, &white, &rim);
+        // The label: the art, rotating.
+        let label_scale = 0.42 * disc_r / c;
+        let t = Transform::from_rotate_at(angle as f32, c, c)
+            .pre_translate(c, c)
+            .pre_scale(label_scale, label_scale)
+            .pre_translate(-c, -c);
+        let pp = PixmapPaint {
+            quality: FilterQuality::Bicubic,
+            ..PixmapPaint::default()
+        };
+        canvas.draw_pixmap(0, 0, self.label.as_ref(), &pp, t, None);
+        paint.set_color_rgba8(18, 18, 22, 255);
+        fill_circle(canvas, c, c, disc_r * 0.03, &paint);
+    }
+
+    fn wave(&self, canvas: &mut Pixmap, i: usize) {
+        self.draw_art(canvas, 1.0);
+        let s = self.size as f32;
+        let f = self.features;
+        let progress = (i as f32 + 0.5) / self.frame_count() as f32;
+        // A dark band across the lower third for contrast.
+        let (left, right, mid, h) = (s * 0.1, s * 0.9, s * 0.74, s * 0.16);
+        let mut paint = Paint {
+            anti_alias: true,
+            ..Paint::default()
+        };
+        paint.set_color(Color::from_rgba(0.0, 0.0, 0.0, 0.45).unwrap_or(Color::BLACK));
+        if let Some(path) = rounded_rect(
+            left - s * 0.03,
+            mid - h * 0.65,
+            right - left + s * 0.06,
+            h * 1.3,
+            s * 0.04,
+        ) {
+            canvas.fill_path(
+                &path,
+                &paint,
+                FillRule::Winding,
+                Transform::identity(),
+                None,
+            );
+        }
+        let columns = 48usize;
+        let step = (right - left) / columns as f32;
+        let stroke = Stroke {
+            width: step * 0.6,
+            line_cap: LineCap::Round,
+            ..Stroke::default()
+        };
+        for col in 0..columns {
+            let a = col * f.waveform.len() / columns;
+            let b = ((col + 1) * f.waveform.len() / columns).max(a + 1);
+            let level = f.waveform[a..b.min(f.waveform.len())]
+                .iter()
+                .copied()
+                .fold(0f32, f32::max);
+            let x = left + (col as f32 + 0.5) * step;
+            let half = (h / 2.0) * (0.08 + 0.92 * level.sqrt());
+            let played = (col as f32 + 0.5) / columns as f32 <= progress;
+            // Bars just passed by the playhead light up with the current loudness.
+            let glow = if played {
+                0.75 + 0.25 * f.envelope[i]
+            } else {
+                0.35
+            };
+            paint.set_color(Color::from_rgba(1.0, 1.0, 1.0, glow).unwrap_or(Color::WHITE));
+            let mut pb = PathBuilder::new();
+            pb.move_to(x, mid - half);
+            pb.line_to(x, mid + half);
+            if let Some(path) = pb.finish() {
+                canvas.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
+        }
+        // Playhead.
+        let x = left + progress * (right - left);
+        paint.set_color(self.accent);
+        let head = Stroke {
+            width: (s / 128.0).max(2.0),
+            line_cap: LineCap::Round,
+            ..Stroke::default()
+        };
+        let mut pb = PathBuilder::new();
+        pb.move_to(x, mid - h * 0.6);
+        pb.line_to(x, mid + h * 0.6);
+        if let Some(path) = pb.finish() {
+            canvas.stroke_path(&path, &paint, &head, Transform::identity(), None);
+        }
+    }
+
+    fn bars(&self, canvas: &mut Pixmap, i: usize) {
+        let c = self.centre();
+        let f = self.features;
+        let levels = &f.bands[i];
+        self.draw_art(canvas, 0.6 + 0.03 * f.kick[i]);
+        let inner = c * 0.64;
+        let max_len = c * 0.3;
+        let count = BANDS * 2;
+        let stroke = Stroke {
+            width: (2.0 * std::f32::consts::PI * inner / count as f32) * 0.55,
+            line_cap: LineCap::Round,
+            ..Stroke::default()
+        };
+        let mut paint = Paint {
+            anti_alias: true,
+            ..Paint::default()
+        };
+        for k in 0..count {
+            // Mirror the spectrum so low frequencies sit at the top and bottom, symmetric left/right.
+            let band = if k < BANDS { k } else { count - 1 - k };
+            let level = levels[band];
+            let angle =
+                (k as f32 / count as f32) * std::f32::consts::TAU - std::f32::consts::FRAC_PI_2;
+            let len = max_len * (0.06 + 0.94 * level);
+            let (dx, dy) = (angle.cos(), angle.sin());
+            let mut pb = PathBuilder::new();
+            pb.move_to(c + dx * inner, c + dy * inner);
+            pb.line_to(c + dx * (inner + len), c + dy * (inner + len));
+            let mut col = self.accent;
+            col.set_alpha(0.55 + 0.45 * level);
+            paint.set_color(col);
+            if let Some(path) = pb.finish() {
+                canvas.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
+        }
+    }
+}
+
+fn fill_circle(canvas: &mut Pixmap, x: f32, y: f32, r: f32, paint: &Paint) {
+    if let Some(path) = PathBuilder::from_circle(x, y, r) {
+        canvas.fill_path(&path, paint, FillRule::Winding, Transform::identity(), None);
+    }
+}
+
+fn stroke_circle(canvas: &mut Pixmap, x: f32, y: f32, r: f32, paint: &Paint, stroke: &Stroke) {
+    if let Some(path) = PathBuilder::from_circle(x, y, r) {
+        canvas.stroke_path(&path, paint, stroke, Transform::identity(), None);
+    }
+}
+
+fn rounded_rect(x: f32, y: f32, w: f32, h: f32, r: f32) -> Option<tiny_skia::Path> {
+    let mut pb = PathBuilder::new();
+    pb.move_to(x + r, y);
+    pb.line_to(x + w - r, y);
+    pb.quad_to(x + w, y, x + w, y + r);
+    pb.line_to(x + w, y + h - r);
+    pb.quad_to(x + w, y + h, x + w - r, y + h);
+    pb.line_to(x + r, y + h);
+    pb.quad_to(x, y + h, x, y + h - r);
+    pb.line_to(x, y + r);
+    pb.quad_to(x, y, x + r, y);
+    pb.close();
+    pb.finish()
+}

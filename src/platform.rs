@@ -1,0 +1,186 @@
+//! Platform rules as data: one table read by the cover renderer, the fitter and (later) the pack builder
+//! and validator. Numbers and sources come from `shared/platforms.md`; change them here and only here.
+
+use serde::Serialize;
+
+/// A messaging platform we publish to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Whatsapp,
+    Telegram,
+    Signal,
+    Discord,
+}
+
+/// The image format a sticker file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageKind {
+    /// Animated WebP (or a static one when there is a single frame).
+    Webp,
+    /// APNG (or a static PNG with a single frame).
+    Png,
+    Gif,
+    /// WebM with VP9 video and no audio.
+    Webm,
+}
+
+/// How the canvas must be sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeRule {
+    /// Exactly this width and height.
+    Exact { width: u32, height: u32 },
+    /// One side exactly `side`, the other at most `side`.
+    OneSide { side: u32 },
+}
+
+/// Everything a sticker image must satisfy on one platform.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StickerRules {
+    pub platform: Platform,
+    pub size: SizeRule,
+    /// The canvas we render (a size that satisfies `size`).
+    pub canvas: u32,
+    pub animated_format: ImageKind,
+    pub static_format: ImageKind,
+    pub max_animated_bytes: u64,
+    pub max_static_bytes: u64,
+    pub max_duration_ms: u32,
+    pub max_fps: u32,
+    /// The frame rate we render by default (at most `max_fps`).
+    pub default_fps: u32,
+    pub min_frame_ms: u32,
+    /// Where the numbers come from.
+    pub source: &'static str,
+}
+
+/// The table. "KB" limits use the safe byte counts from platforms.md.
+pub const STICKER_RULES: &[StickerRules] = &[
+    StickerRules {
+        platform: Platform::Whatsapp,
+        size: SizeRule::Exact {
+            width: 512,
+            height: 512,
+        },
+        canvas: 512,
+        animated_format: ImageKind::Webp,
+        static_format: ImageKind::Webp,
+        max_animated_bytes: 500_000,
+        max_static_bytes: 100_000,
+        max_duration_ms: 10_000,
+        max_fps: 30,
+        default_fps: 20,
+        min_frame_ms: 8,
+        source: "WhatsApp/stickers StickerPackValidator.java; iOS rejects files over 500 000 bytes (issues #742, #746)",
+    },
+    StickerRules {
+        platform: Platform::Telegram,
+        size: SizeRule::OneSide { side: 512 },
+        canvas: 512,
+        animated_format: ImageKind::Webm,
+        static_format: ImageKind::Webp,
+        max_animated_bytes: 256 * 1024,
+        max_static_bytes: 512 * 1024,
+        max_duration_ms: 3_000,
+        max_fps: 30,
+        default_fps: 30,
+        min_frame_ms: 1,
+        source: "core.telegram.org/stickers (video stickers: WEBM VP9, no audio, 512 px side, <= 3 s, <= 30 fps, <= 256 KB)",
+    },
+    StickerRules {
+        platform: Platform::Signal,
+        size: SizeRule::Exact {
+            width: 512,
+            height: 512,
+        },
+        canvas: 512,
+        animated_format: ImageKind::Png,
+        static_format: ImageKind::Png,
+        max_animated_bytes: 300 * 1024,
+        max_static_bytes: 300 * 1024,
+        max_duration_ms: 3_000,
+        max_fps: 30,
+        default_fps: 20,
+        min_frame_ms: 1,
+        source: "sticker-convert compression.json (signal) and Signal's sticker guidelines: APNG 512x512, <= 300 KiB, <= 3 s",
+    },
+    StickerRules {
+        platform: Platform::Discord,
+        size: SizeRule::Exact {
+            width: 320,
+            height: 320,
+        },
+        canvas: 320,
+        animated_format: ImageKind::Png,
+        static_format: ImageKind::Png,
+        max_animated_bytes: 512 * 1024,
+        max_static_bytes: 512 * 1024,
+        max_duration_ms: 5_000,
+        max_fps: 30,
+        default_fps: 20,
+        min_frame_ms: 1,
+        source: "Discord developer docs (Sticker resource) and sticker-convert presets: APNG 320x320, <= 512 KiB, <= 5 s",
+    },
+];
+
+impl Platform {
+    /// Every platform, in table order.
+    pub const ALL: [Platform; 4] = [
+        Platform::Whatsapp,
+        Platform::Telegram,
+        Platform::Signal,
+        Platform::Discord,
+    ];
+
+    /// The sticker rules of this platform.
+    pub fn sticker_rules(self) -> &'static StickerRules {
+        STICKER_RULES
+            .iter()
+            .find(|r| r.platform == self)
+            .expect("invariant: every Platform has a row in STICKER_RULES")
+    }
+
+    /// The lower-case name used on the command line and in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Whatsapp => "whatsapp",
+            Platform::Telegram => "telegram",
+            Platform::Signal => "signal",
+            Platform::Discord => "discord",
+        }
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.name() == s.to_ascii_lowercase())
+            .ok_or_else(|| {
+                format!("`{s}` is not a platform; use whatsapp, telegram, signal or discord")
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_has_consistent_rules() {
+        for p in Platform::ALL {
+            let r = p.sticker_rules();
+            assert!(r.default_fps <= r.max_fps, "{p:?}");
+            assert!(1000 / r.default_fps >= r.min_frame_ms, "{p:?}");
+            let fits = match r.size {
+                SizeRule::Exact { width, height } => width == r.canvas && height == r.canvas,
+                SizeRule::OneSide { side } => side == r.canvas,
+            };
+            assert!(fits, "{p:?} canvas must satisfy its size rule");
+            assert_eq!(p.name().parse::<Platform>(), Ok(p));
+        }
+    }
+}
