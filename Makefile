@@ -54,7 +54,9 @@ lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 bench: build
+	$(CARGO) build --release --locked --example ssim
 	bash tests/bench/bench_clip.sh
+	bash tests/bench/bench_cover.sh
 
 # Regenerate the demo assets from code (not needed for anything else; the results are committed).
 assets: deps

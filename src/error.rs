@@ -105,7 +105,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// A bad option or field value.
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::InvalidValue {
             field: field.into(),
             detail: detail.into(),

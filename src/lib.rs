@@ -8,6 +8,7 @@
 pub mod art;
 pub mod audio;
 pub mod clip;
+pub mod cover;
 pub mod error;
 pub mod output;
 pub mod platform;

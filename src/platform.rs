@@ -43,6 +43,8 @@ pub struct StickerRules {
     pub size: SizeRule,
     /// The canvas we render (a size that satisfies `size`).
     pub canvas: u32,
+    /// Smallest side an animated sticker may have (equal to `canvas` where the size is fixed).
+    pub min_animated_side: u32,
     pub animated_format: ImageKind,
     pub static_format: ImageKind,
     pub max_animated_bytes: u64,
@@ -65,6 +67,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
             height: 512,
         },
         canvas: 512,
+        min_animated_side: 512,
         animated_format: ImageKind::Webp,
         static_format: ImageKind::Webp,
         max_animated_bytes: 500_000,
@@ -79,6 +82,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
         platform: Platform::Telegram,
         size: SizeRule::OneSide { side: 512 },
         canvas: 512,
+        min_animated_side: 512,
         animated_format: ImageKind::Webm,
         static_format: ImageKind::Webp,
         max_animated_bytes: 256 * 1024,
@@ -96,6 +100,8 @@ pub const STICKER_RULES: &[StickerRules] = &[
             height: 512,
         },
         canvas: 512,
+        // platforms.md: animated APNG is "square, 10–512 px".
+        min_animated_side: 10,
         animated_format: ImageKind::Png,
         static_format: ImageKind::Png,
         max_animated_bytes: 300 * 1024,
@@ -113,6 +119,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
             height: 320,
         },
         canvas: 320,
+        min_animated_side: 320,
         animated_format: ImageKind::Png,
         static_format: ImageKind::Png,
         max_animated_bytes: 512 * 1024,

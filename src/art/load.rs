@@ -24,10 +24,32 @@ pub fn load(path: &Path) -> Result<DynamicImage> {
         .map_err(|e| Error::read(path, e))?
         .with_guessed_format()
         .map_err(|e| Error::read(path, e))?;
-    if reader.format().is_none() {
+    // Judge by content, not by name: a text file called .png is not a PNG.
+    let mut head = [0u8; 64];
+    let n = std::io::Read::read(
+        &mut std::fs::File::open(path).map_err(|e| Error::read(path, e))?,
+        &mut head,
+    )
+    .map_err(|e| Error::read(path, e))?;
+    if image::guess_format(&head[..n]).is_err() {
         return Err(bad(
-            "not a recognised image (use JPEG, PNG, WebP, GIF or BMP)".into(),
+            "not a recognised image: its content is not JPEG, PNG, WebP, GIF or BMP".into(),
         ));
+    }
+    match reader.format() {
+        None => {
+            return Err(bad(
+                "not a recognised image (use JPEG, PNG, WebP, GIF or BMP)".into(),
+            ));
+        }
+        // The JPEG decoder pads a cut-off file with grey instead of failing: insist on the end marker.
+        Some(image::ImageFormat::Jpeg) if !jpeg_has_end(path)? => {
+            return Err(bad(
+                "corrupt or truncated image: the JPEG end marker is missing; re-export the file"
+                    .into(),
+            ));
+        }
+        Some(_) => {}
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -59,4 +81,18 @@ fn describe(path: &Path, e: image::ImageError) -> Error {
         path: path.to_path_buf(),
         detail,
     }
+}
+
+/// True when the JPEG's last kilobyte holds an end-of-image marker (FF D9). Entropy-coded data never
+/// contains FF D9 (0xFF is byte-stuffed), so a truncated file lacks it; trailing padding after it is fine.
+fn jpeg_has_end(path: &Path) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    let len = f.seek(SeekFrom::End(0)).map_err(|e| Error::read(path, e))?;
+    let tail = len.min(1024);
+    f.seek(SeekFrom::Start(len - tail))
+        .map_err(|e| Error::read(path, e))?;
+    let mut buf = vec![0u8; tail as usize];
+    f.read_exact(&mut buf).map_err(|e| Error::read(path, e))?;
+    Ok(buf.windows(2).any(|w| w == [0xFF, 0xD9]))
 }

@@ -2,7 +2,10 @@
 //! styles, and the image encoders with byte-cap fitting.
 
 pub mod canvas;
+pub mod encode;
 pub mod features;
+pub mod fit;
 pub mod load;
+pub mod quality;
 pub mod shape;
 pub mod styles;

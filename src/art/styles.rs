@@ -193,31 +193,33 @@ impl<'a> Renderer<'a> {
     fn pulse(&self, canvas: &mut Pixmap, i: usize) {
         let env = self.features.envelope[i];
         let kick = self.features.kick[i];
-        self.glow(canvas, self.centre(), 0.15 + 0.55 * env);
-        self.draw_art(canvas, 0.84 + 0.08 * env + 0.06 * kick);
+        // Quantised so that frames whose motion is below what the eye sees come out identical, which
+        // the encoders store almost for free (libwebp and VP9 skip unchanged frames).
+        let step = 4.0 / self.size as f32;
+        let scale = ((0.84 + 0.08 * env + 0.06 * kick) / step).round() * step;
+        let glow = ((0.15 + 0.55 * env) * 24.0).round() / 24.0;
+        self.glow(canvas, self.centre(), glow);
+        self.draw_art(canvas, scale);
     }
 
     fn vinyl(&self, canvas: &mut Pixmap, i: usize) {
         let c = self.centre();
         let f = self.features;
-        let kick = f.kick[i];
-        let disc_r = c * (0.94 + 0.03 * kick);
+        let disc_r = c * 0.94;
         // One turn per bar, rounded to whole turns over the loop so it repeats seamlessly.
         let bars = f64::from(f.tempo_bpm) / 60.0 * self.duration_s / 4.0;
         let turns = bars.round().max(1.0);
         let angle = 360.0 * turns * i as f64 / self.frame_count() as f64;
-        // Disc, with a thin white rim as the die-cut edge.
+        // The disc, its grooves and the light's reflection stay still, as on a real turntable: only the
+        // label turns. Frames then differ only inside the label, which encoders store as small updates.
         let mut paint = Paint {
             anti_alias: true,
             ..Paint::default()
         };
         paint.set_color_rgba8(18, 18, 22, 255);
         fill_circle(canvas, c, c, disc_r, &paint);
-        // Grooves: faint rings whose brightness follows the envelope.
         let mut groove = paint.clone();
-        groove.set_color(
-            Color::from_rgba(1.0, 1.0, 1.0, 0.05 + 0.08 * f.envelope[i]).unwrap_or(Color::WHITE),
-        );
+        groove.set_color(Color::from_rgba(1.0, 1.0, 1.0, 0.07).unwrap_or(Color::WHITE));
         let stroke = Stroke {
             width: 1.0,
             ..Stroke::default()
@@ -227,26 +229,25 @@ impl<'a> Renderer<'a> {
             stroke_circle(canvas, c, c, r, &groove, &stroke);
             r += (self.size as f32 / 128.0).max(2.0);
         }
-        // A sheen across the grooves that turns with the disc, so the motion shows.
         let mut sheen = paint.clone();
         sheen.set_color(Color::from_rgba(1.0, 1.0, 1.0, 0.10).unwrap_or(Color::WHITE));
         let mut pb = PathBuilder::new();
         pb.move_to(c, c);
         for k in 0..=8 {
-            let a = (-12.0 + 3.0 * k as f32).to_radians();
+            let a = (-60.0 + 3.0 * k as f32).to_radians();
             pb.line_to(c + disc_r * 0.95 * a.cos(), c + disc_r * 0.95 * a.sin());
         }
         pb.close();
         if let Some(path) = pb.finish() {
-            let t = Transform::from_rotate_at(angle as f32, c, c);
-            canvas.fill_path(&path, &sheen, FillRule::Winding, t, None);
             canvas.fill_path(
                 &path,
                 &sheen,
                 FillRule::Winding,
-                t.pre_concat(Transform::from_rotate_at(180.0, c, c)),
+                Transform::identity(),
                 None,
             );
+            let opposite = Transform::from_rotate_at(180.0, c, c);
+            canvas.fill_path(&path, &sheen, FillRule::Winding, opposite, None);
         }
         let rim = Stroke {
             width: (self.size as f32 / 64.0).max(2.0),
@@ -255,8 +256,9 @@ impl<'a> Renderer<'a> {
         let mut white = paint.clone();
         white.set_color(Color::WHITE);
         stroke_circle(canvas, c, c, disc_r - rim.width / 2.0, &white, &rim);
-        // The label: the art, rotating.
-        let label_scale = 0.42 * disc_r / c;
+        // The label: the art, turning, with a small bump on each beat (quantised to 2 px).
+        let step = 2.0 / self.size as f32;
+        let label_scale = ((0.42 + 0.03 * f.kick[i]) * disc_r / c / step).round() * step;
         let t = Transform::from_rotate_at(angle as f32, c, c)
             .pre_translate(c, c)
             .pre_scale(label_scale, label_scale)
@@ -348,7 +350,8 @@ impl<'a> Renderer<'a> {
         let c = self.centre();
         let f = self.features;
         let levels = &f.bands[i];
-        self.draw_art(canvas, 0.6 + 0.03 * f.kick[i]);
+        // The art stays still; only the bars move.
+        self.draw_art(canvas, 0.6);
         let inner = c * 0.64;
         let max_len = c * 0.3;
         let count = BANDS * 2;
@@ -364,7 +367,8 @@ impl<'a> Renderer<'a> {
         for k in 0..count {
             // Mirror the spectrum so low frequencies sit at the top and bottom, symmetric left/right.
             let band = if k < BANDS { k } else { count - 1 - k };
-            let level = levels[band];
+            // Quantised to whole pixels of bar length, so silent or steady bands do not redraw.
+            let level = (levels[band] * max_len).round() / max_len;
             let angle =
                 (k as f32 / count as f32) * std::f32::consts::TAU - std::f32::consts::FRAC_PI_2;
             let len = max_len * (0.06 + 0.94 * level);

@@ -4,10 +4,15 @@ mod progress_bar;
 mod render;
 
 use clap::{Args, Parser, Subcommand};
+use soundsticker::art::canvas::{Background, Fit};
+use soundsticker::art::shape::Shape;
+use soundsticker::art::styles::Style;
 use soundsticker::audio::channels::ChannelMode;
 use soundsticker::audio::fade::FadeCurve;
 use soundsticker::clip::LoudnessRef;
 use soundsticker::clip::options::parse_bitrate;
+use soundsticker::cover::{CoverOptions, CoverRequest};
+use soundsticker::platform::{ImageKind, Platform};
 use soundsticker::{ClipOptions, ClipRequest, Error, Timecode};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +44,159 @@ enum Command {
     },
     /// Cut a clip from a master, normalise its loudness and encode it (.ogg/.opus or .wav).
     Clip(Box<ClipArgs>),
+    /// Render an animated sticker from cover art, driven by a clip's audio (.webp, .png, .gif, .webm).
+    Cover(Box<CoverArgs>),
+}
+
+#[derive(Args, Debug)]
+struct CoverArgs {
+    /// The cover image (JPEG, PNG, WebP, GIF, BMP).
+    cover: PathBuf,
+    /// The clip whose audio drives the animation (any supported audio file).
+    #[arg(long)]
+    audio: Option<PathBuf>,
+    /// Output file; the extension picks the format unless --format is given.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Animation: pulse, vinyl, wave, bars, or still (a static sticker).
+    #[arg(long, default_value = "pulse")]
+    style: Style,
+    /// Take size, format, fps, duration and byte cap from a platform: whatsapp, telegram, signal, discord.
+    #[arg(long)]
+    platform: Option<Platform>,
+    /// Image format: webp, png (APNG when animated), gif, webm (VP9).
+    #[arg(long, value_parser = parse_kind)]
+    format: Option<ImageKind>,
+    /// Canvas side in pixels (default: the platform's, else 512).
+    #[arg(long)]
+    size: Option<u32>,
+    /// Frames per second (default: the platform's, else 20).
+    #[arg(long)]
+    fps: Option<f64>,
+    /// Longest loop (default: the platform's limit, else 10 s).
+    #[arg(long)]
+    max_duration: Option<String>,
+    /// Largest allowed file size in bytes (default: the platform's cap).
+    #[arg(long)]
+    max_bytes: Option<u64>,
+    /// Quality 0–100, the best the fitter may use.
+    #[arg(long, default_value_t = 80.0)]
+    quality: f32,
+    /// Lossless WebP.
+    #[arg(long)]
+    lossless: bool,
+    /// WebP effort 0 (fast) to 6 (small).
+    #[arg(long, default_value_t = 4)]
+    method: i32,
+    /// cover (crop to fill) or contain (letterbox).
+    #[arg(long, default_value = "cover")]
+    fit: String,
+    /// Crop focus for --fit cover, as x,y in 0..1.
+    #[arg(long, default_value = "0.5,0.5")]
+    focus: String,
+    /// Letterbox for --fit contain: transparent, blur or #rrggbb.
+    #[arg(long, default_value = "transparent")]
+    background: String,
+    /// square, rounded or circle.
+    #[arg(long, default_value = "rounded")]
+    shape: Shape,
+    /// White die-cut outline width in px (at 512 px).
+    #[arg(long, default_value_t = 8)]
+    outline: u32,
+    /// Transparent margin in px (at 512 px).
+    #[arg(long, default_value_t = 8)]
+    margin: u32,
+    /// Also save the rendered frames as numbered PNGs in this folder (previews, comparisons).
+    #[arg(long)]
+    save_frames: Option<PathBuf>,
+}
+
+fn parse_kind(s: &str) -> Result<ImageKind, String> {
+    match s {
+        "webp" => Ok(ImageKind::Webp),
+        "png" | "apng" => Ok(ImageKind::Png),
+        "gif" => Ok(ImageKind::Gif),
+        "webm" => Ok(ImageKind::Webm),
+        _ => Err(format!(
+            "`{s}` is not an image format; use webp, png, gif or webm"
+        )),
+    }
+}
+
+fn parse_fit(a: &CoverArgs) -> Result<Fit, Error> {
+    match a.fit.as_str() {
+        "cover" => {
+            let bad = || {
+                Error::invalid(
+                    "--focus",
+                    format!("`{}` is not x,y with both in 0..1", a.focus),
+                )
+            };
+            let (x, y) = a.focus.split_once(',').ok_or_else(bad)?;
+            let (x, y): (f32, f32) = (
+                x.trim().parse().map_err(|_| bad())?,
+                y.trim().parse().map_err(|_| bad())?,
+            );
+            if !(0.0..=1.0).contains(&x) || !(0.0..=1.0).contains(&y) {
+                return Err(bad());
+            }
+            Ok(Fit::Cover { focus: (x, y) })
+        }
+        "contain" => {
+            let background = match a.background.as_str() {
+                "transparent" => Background::Transparent,
+                "blur" => Background::Blur,
+                hex => {
+                    let h = hex.trim_start_matches('#');
+                    let v = (h.len() == 6)
+                        .then(|| u32::from_str_radix(h, 16).ok())
+                        .flatten()
+                        .ok_or_else(|| {
+                            Error::invalid(
+                                "--background",
+                                format!("`{hex}` is not transparent, blur or #rrggbb"),
+                            )
+                        })?;
+                    Background::Color([(v >> 16) as u8, (v >> 8) as u8, v as u8, 255])
+                }
+            };
+            Ok(Fit::Contain { background })
+        }
+        other => Err(Error::invalid(
+            "--fit",
+            format!("`{other}` is not cover or contain"),
+        )),
+    }
+}
+
+fn cover_options(a: &CoverArgs) -> Result<CoverOptions, Error> {
+    if !(0.0..=100.0).contains(&a.quality) {
+        return Err(Error::invalid(
+            "--quality",
+            format!("{} is outside 0..100", a.quality),
+        ));
+    }
+    Ok(CoverOptions {
+        style: a.style,
+        platform: a.platform,
+        format: a.format,
+        size: a.size,
+        fps: a.fps,
+        max_duration: a
+            .max_duration
+            .as_deref()
+            .map(|t| Timecode::parse_field(t, "--max-duration"))
+            .transpose()?,
+        max_bytes: a.max_bytes,
+        quality: a.quality,
+        lossless: a.lossless,
+        method: a.method,
+        fit: parse_fit(a)?,
+        shape: a.shape,
+        outline: a.outline,
+        margin: a.margin,
+        frames_dir: a.save_frames.clone(),
+    })
 }
 
 #[derive(Args, Debug)]
@@ -124,9 +282,11 @@ fn number_or_off(text: &str, field: &str, unit: &str) -> Result<Option<f64>, Err
         .ok()
         .filter(|v| v.is_finite())
         .map(Some)
-        .ok_or_else(|| Error::InvalidValue {
-            field: field.into(),
-            detail: format!("`{text}` is not a number of {unit} or `off`"),
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("`{text}` is not a number of {unit} or `off`"),
+            )
         })
 }
 
@@ -180,6 +340,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 render::probe_human(&results);
             }
             Ok(ExitCode::from(worst))
+        }
+        Command::Cover(args) => {
+            let req = CoverRequest {
+                cover: args.cover.clone(),
+                audio: args.audio.clone(),
+                output: args.output.clone(),
+                options: cover_options(&args)?,
+            };
+            let bar = progress_bar::Bar::new(show_progress);
+            let report = soundsticker::cover::cover(&req, &bar);
+            bar.finish();
+            let report = report?;
+            if cli.json {
+                render::print_json(&report);
+            } else {
+                render::cover_human(&report);
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Clip(args) => {
             let req = ClipRequest {

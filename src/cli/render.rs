@@ -1,6 +1,7 @@
 //! Human and JSON rendering of reports.
 
 use serde::Serialize;
+use soundsticker::cover::CoverReport;
 use soundsticker::{ClipReport, Error, ProbeReport};
 use std::path::PathBuf;
 
@@ -110,6 +111,31 @@ pub fn clip_human(r: &ClipReport) {
         l.passes,
         if l.passes == 1 { "" } else { "es" },
         r.encoding.bytes,
+    );
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+pub fn cover_human(r: &CoverReport) {
+    let f = &r.fitted;
+    let cap = r.max_bytes.map_or_else(String::new, |c| format!(" of {c}"));
+    eprintln!(
+        "{}  {:?} {:?} {}×{}, {} frame{} at {:.1} fps, {} ms  {} bytes{cap}  quality {:.0}, SSIM {:.3}, {} encode{}",
+        r.output.display(),
+        r.style,
+        r.format,
+        r.width,
+        r.height,
+        f.frames,
+        if f.frames == 1 { "" } else { "s" },
+        f.fps,
+        r.duration_ms,
+        r.bytes,
+        f.quality,
+        f.ssim,
+        f.passes,
+        if f.passes == 1 { "" } else { "s" },
     );
     for w in &r.warnings {
         eprintln!("warning: {w}");

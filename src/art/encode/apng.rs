@@ -1,0 +1,212 @@
+//! APNG (animated) and PNG (static) with the png crate. Always truecolour RGBA: palette APNGs reportedly
+//! do not animate on Signal for iOS. The quality knob posterises each channel to fewer levels, which
+//! DEFLATE then compresses far better; 100 is lossless.
+
+use super::Animation;
+use crate::error::{Error, Result};
+
+/// Channel levels for a quality of 0..=100: 256 (lossless) at 95 and above, down to 8.
+pub fn levels_for_quality(quality: f32) -> u32 {
+    if quality >= 95.0 {
+        return 256;
+    }
+    let bits = 3.0 + 5.0 * (quality.clamp(0.0, 95.0) / 95.0);
+    (2f32.powf(bits).round() as u32).clamp(8, 256)
+}
+
+/// Smoothing radius for a quality: photo grain is what DEFLATE compresses worst, so low qualities trade
+/// a little sharpness (a 3×3 or 5×5 box blur) for far smaller frames.
+fn blur_radius_for_quality(quality: f32) -> u32 {
+    if quality >= 40.0 {
+        0
+    } else if quality >= 20.0 {
+        1
+    } else {
+        2
+    }
+}
+
+/// Box blur of radius `r` on straight RGBA (separable, edges clamped).
+fn box_blur(data: &[u8], w: u32, h: u32, r: u32) -> Vec<u8> {
+    if r == 0 {
+        return data.to_vec();
+    }
+    let (w, h, r) = (w as i64, h as i64, r as i64);
+    let pass = |src: &[u8], horizontal: bool| -> Vec<u8> {
+        let mut out = vec![0u8; src.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let mut acc = [0u32; 4];
+                for k in -r..=r {
+                    let (sx, sy) = if horizontal {
+                        ((x + k).clamp(0, w - 1), y)
+                    } else {
+                        (x, (y + k).clamp(0, h - 1))
+                    };
+                    let i = ((sy * w + sx) * 4) as usize;
+                    for c in 0..4 {
+                        acc[c] += u32::from(src[i + c]);
+                    }
+                }
+                let i = ((y * w + x) * 4) as usize;
+                for c in 0..4 {
+                    out[i + c] = (acc[c] / (2 * r as u32 + 1)) as u8;
+                }
+            }
+        }
+        out
+    };
+    pass(&pass(data, true), false)
+}
+
+/// Posterise straight RGBA bytes to `levels` per channel (alpha too, so edges stay consistent).
+fn posterise(data: &[u8], levels: u32) -> Vec<u8> {
+    if levels >= 256 {
+        return data.to_vec();
+    }
+    let step = 255.0 / (levels - 1) as f32;
+    let lut: Vec<u8> = (0..=255u8)
+        .map(|v| ((f32::from(v) / step).round() * step).round().min(255.0) as u8)
+        .collect();
+    data.iter().map(|&v| lut[v as usize]).collect()
+}
+
+/// The bounding box (x, y, w, h) of pixels that differ between two RGBA buffers; 1×1 when none do
+/// (APNG frames cannot be empty).
+fn changed_rect(a: &[u8], b: &[u8], w: u32, h: u32) -> (u32, u32, u32, u32) {
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0u32, 0u32);
+    for y in 0..h {
+        let row = (y * w * 4) as usize..((y + 1) * w * 4) as usize;
+        if a[row.clone()] == b[row.clone()] {
+            continue;
+        }
+        for x in 0..w {
+            let i = ((y * w + x) * 4) as usize;
+            if a[i..i + 4] != b[i..i + 4] {
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+            }
+        }
+    }
+    if x1 < x0 {
+        (0, 0, 1, 1)
+    } else {
+        (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
+    }
+}
+
+/// The pixels of `rect` from a full RGBA buffer `w` wide.
+fn crop(data: &[u8], w: u32, rect: (u32, u32, u32, u32)) -> Vec<u8> {
+    let (x, y, rw, rh) = rect;
+    let mut out = Vec::with_capacity((rw * rh * 4) as usize);
+    for row in y..y + rh {
+        let start = ((row * w + x) * 4) as usize;
+        out.extend_from_slice(&data[start..start + (rw * 4) as usize]);
+    }
+    out
+}
+
+/// Encode `anim` (one frame: a plain PNG).
+pub fn encode(anim: &Animation, quality: f32) -> Result<Vec<u8>> {
+    let fail = |e: png::EncodingError| Error::Encode {
+        detail: format!("PNG: {e}"),
+    };
+    let levels = levels_for_quality(quality);
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, anim.width(), anim.height());
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::High);
+        if anim.frames.len() > 1 {
+            enc.set_animated(anim.frames.len() as u32, 0)
+                .map_err(fail)?;
+        }
+        let mut writer = enc.write_header().map_err(fail)?;
+        let (w, h) = (anim.width(), anim.height());
+        let mut previous: Option<Vec<u8>> = None;
+        for (frame, &d) in anim.frames.iter().zip(&anim.durations_ms) {
+            let smoothed = box_blur(frame.as_raw(), w, h, blur_radius_for_quality(quality));
+            let data = posterise(&smoothed, levels);
+            if anim.frames.len() > 1 {
+                writer
+                    .set_frame_delay(d.min(u32::from(u16::MAX)) as u16, 1000)
+                    .map_err(fail)?;
+                writer.set_blend_op(png::BlendOp::Source).map_err(fail)?;
+                writer.set_dispose_op(png::DisposeOp::None).map_err(fail)?;
+            }
+            // After the first frame, store only the rectangle that changed: with blend "source" and
+            // dispose "none" the rest of the canvas keeps the previous frame, which is identical there.
+            let rect = previous
+                .as_ref()
+                .map_or((0, 0, w, h), |p| changed_rect(p, &data, w, h));
+            if anim.frames.len() > 1 {
+                // Move to the origin first so the new size never overhangs the old position.
+                writer.set_frame_position(0, 0).map_err(fail)?;
+                writer.set_frame_dimension(rect.2, rect.3).map_err(fail)?;
+                writer.set_frame_position(rect.0, rect.1).map_err(fail)?;
+            }
+            writer
+                .write_image_data(&crop(&data, w, rect))
+                .map_err(fail)?;
+            previous = Some(data);
+        }
+        writer.finish().map_err(fail)?;
+    }
+    Ok(out)
+}
+
+/// Decode the frames of an APNG or PNG we wrote (blend source, dispose none), composited onto the
+/// canvas, for measuring quality.
+pub fn decode_frames(bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
+    let fail = |e: png::DecodingError| Error::Encode {
+        detail: format!("PNG re-read: {e}"),
+    };
+    let mut dec = png::Decoder::new(std::io::Cursor::new(bytes));
+    dec.set_transformations(png::Transformations::EXPAND);
+    let mut reader = dec.read_info().map_err(fail)?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    let mut canvas = image::RgbaImage::new(w, h);
+    let mut frames = Vec::new();
+    let mut buf = vec![0u8; reader.output_buffer_size().unwrap_or(0)];
+    while let Ok(out) = reader.next_frame(&mut buf) {
+        let (fx, fy) = reader
+            .info()
+            .frame_control
+            .map_or((0, 0), |fc| (fc.x_offset, fc.y_offset));
+        let data = &buf[..out.buffer_size()];
+        for y in 0..out.height {
+            for x in 0..out.width {
+                let i = ((y * out.width + x) * 4) as usize;
+                if let Some(px) = data.get(i..i + 4) {
+                    canvas.put_pixel(fx + x, fy + y, image::Rgba([px[0], px[1], px[2], px[3]]));
+                }
+            }
+        }
+        frames.push(canvas.clone());
+    }
+    Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_maps_to_levels() {
+        assert_eq!(levels_for_quality(100.0), 256);
+        assert_eq!(levels_for_quality(0.0), 8);
+        assert!(levels_for_quality(50.0) > levels_for_quality(20.0));
+    }
+
+    #[test]
+    fn posterise_is_idempotent_and_keeps_extremes() {
+        let data: Vec<u8> = (0..=255).collect();
+        let p = posterise(&data, 16);
+        assert_eq!(posterise(&p, 16), p);
+        assert_eq!(p[0], 0);
+        assert_eq!(p[255], 255);
+    }
+}

@@ -1,0 +1,90 @@
+//! Image encoders for sticker animations: WebP (libwebp), APNG/PNG (png crate), GIF (gif crate with
+//! NeuQuant and Floyd–Steinberg dithering) and WebM/VP9 (libvpx with our own WebM muxer).
+
+pub mod apng;
+pub mod gif;
+pub mod mkv;
+pub mod webm;
+pub mod webp;
+
+use image::RgbaImage;
+
+/// Frames to encode, all the same size, each with its display time.
+#[derive(Debug, Clone)]
+pub struct Animation {
+    pub frames: Vec<RgbaImage>,
+    /// Display time of each frame in milliseconds.
+    pub durations_ms: Vec<u32>,
+}
+
+impl Animation {
+    /// Frames at `fps` for a loop of `total_ms`: durations are whole milliseconds whose sum is exact.
+    pub fn at_fps(frames: Vec<RgbaImage>, fps: f64) -> Self {
+        let n = frames.len();
+        let durations_ms = (0..n)
+            .map(|i| {
+                let a = (i as f64 * 1000.0 / fps).round() as u32;
+                let b = ((i + 1) as f64 * 1000.0 / fps).round() as u32;
+                b - a
+            })
+            .collect();
+        Animation {
+            frames,
+            durations_ms,
+        }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.frames.first().map_or(0, |f| f.width())
+    }
+
+    pub fn height(&self) -> u32 {
+        self.frames.first().map_or(0, |f| f.height())
+    }
+
+    /// Total loop length, ms.
+    pub fn total_ms(&self) -> u32 {
+        self.durations_ms.iter().sum()
+    }
+
+    /// Keep every `step`-th frame, each lasting as long as the frames it replaces (lower frame rate,
+    /// same loop length).
+    pub fn decimate(&self, step: usize) -> Animation {
+        let step = step.max(1);
+        let mut frames = Vec::new();
+        let mut durations_ms = Vec::new();
+        for (chunk_f, chunk_d) in self.frames.chunks(step).zip(self.durations_ms.chunks(step)) {
+            frames.push(chunk_f[0].clone());
+            durations_ms.push(chunk_d.iter().sum());
+        }
+        Animation {
+            frames,
+            durations_ms,
+        }
+    }
+
+    /// Frames per second, from the average frame duration.
+    pub fn fps(&self) -> f64 {
+        if self.total_ms() == 0 {
+            return 0.0;
+        }
+        self.frames.len() as f64 * 1000.0 / f64::from(self.total_ms())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_sum_exactly_and_decimation_keeps_length() {
+        let frames = vec![RgbaImage::new(2, 2); 60];
+        let a = Animation::at_fps(frames, 30.0);
+        assert_eq!(a.total_ms(), 2000);
+        assert!(a.durations_ms.iter().all(|&d| d == 33 || d == 34));
+        let half = a.decimate(2);
+        assert_eq!(half.frames.len(), 30);
+        assert_eq!(half.total_ms(), 2000);
+        assert!((half.fps() - 15.0).abs() < 1e-9);
+    }
+}

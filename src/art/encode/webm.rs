@@ -1,0 +1,395 @@
+//! WebM/VP9 video stickers (Telegram): libvpx through env-libvpx-sys, constant-quality good-deadline
+//! encoding, no audio track, and VP9 alpha as a second stream stored in BlockAdditional (see `mkv`).
+
+use super::Animation;
+use super::mkv::{self, Block};
+use crate::error::{Error, Result};
+use image::RgbaImage;
+use std::os::raw::{c_int, c_long, c_uint, c_ulong};
+use vpx_sys as vpx;
+
+fn fail(what: impl std::fmt::Display) -> Error {
+    Error::Encode {
+        detail: format!("libvpx: {what}"),
+    }
+}
+
+/// VP9 constant-quality level (0 best .. 63 worst) for a quality of 0..=100.
+pub fn cq_for_quality(quality: f32) -> u32 {
+    (63.0 - quality.clamp(0.0, 100.0) * 0.59).round() as u32
+}
+
+/// BT.601 limited-range planes (Y, U, V) of an RGBA frame; `alpha_plane` puts alpha in Y with grey
+/// chroma, as the alpha stream expects.
+fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut out = vec![128u8; w * h + 2 * cw * ch];
+    let px = img.as_raw();
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) * 4;
+            out[y * w + x] = if alpha_plane {
+                px[i + 3]
+            } else {
+                let (r, g, b) = (f32::from(px[i]), f32::from(px[i + 1]), f32::from(px[i + 2]));
+                (16.0 + 0.257 * r + 0.504 * g + 0.098 * b).round() as u8
+            };
+        }
+    }
+    if alpha_plane {
+        return out;
+    }
+    let (u_off, v_off) = (w * h, w * h + cw * ch);
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let (mut r, mut g, mut b, mut n) = (0f32, 0f32, 0f32, 0f32);
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let (x, y) = ((2 * cx + dx).min(w - 1), (2 * cy + dy).min(h - 1));
+                let i = (y * w + x) * 4;
+                r += f32::from(px[i]);
+                g += f32::from(px[i + 1]);
+                b += f32::from(px[i + 2]);
+                n += 1.0;
+            }
+            let (r, g, b) = (r / n, g / n, b / n);
+            out[u_off + cy * cw + cx] = (128.0 - 0.148 * r - 0.291 * g + 0.439 * b)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+            out[v_off + cy * cw + cx] = (128.0 + 0.439 * r - 0.368 * g - 0.071 * b)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}
+
+/// One VP9 encoder instance.
+struct Encoder {
+    ctx: vpx::vpx_codec_ctx_t,
+    width: u32,
+    height: u32,
+}
+
+impl Encoder {
+    fn new(width: u32, height: u32, fps_num: u32, fps_den: u32, cq: u32) -> Result<Self> {
+        // SAFETY: the config is filled by libvpx's defaults, then adjusted; ctx is initialised by
+        // vpx_codec_enc_init_ver and destroyed in Drop.
+        unsafe {
+            let iface = vpx::vpx_codec_vp9_cx();
+            let mut cfg = std::mem::MaybeUninit::<vpx::vpx_codec_enc_cfg_t>::zeroed();
+            if vpx::vpx_codec_enc_config_default(iface, cfg.as_mut_ptr(), 0) != vpx::VPX_CODEC_OK {
+                return Err(fail("default config"));
+            }
+            let mut cfg = cfg.assume_init();
+            cfg.g_w = width;
+            cfg.g_h = height;
+            cfg.g_timebase.num = fps_den as c_int;
+            cfg.g_timebase.den = fps_num as c_int;
+            cfg.g_threads = 1; // deterministic output
+            cfg.g_lag_in_frames = 16;
+            cfg.rc_end_usage = vpx::vpx_rc_mode::VPX_Q;
+            cfg.rc_min_quantizer = 0;
+            cfg.rc_max_quantizer = 63;
+            cfg.kf_max_dist = 9999; // one key frame: stickers are short and loop from the start
+            let mut ctx = std::mem::MaybeUninit::<vpx::vpx_codec_ctx_t>::zeroed();
+            if vpx::vpx_codec_enc_init_ver(
+                ctx.as_mut_ptr(),
+                iface,
+                &cfg,
+                0,
+                vpx::VPX_ENCODER_ABI_VERSION as c_int,
+            ) != vpx::VPX_CODEC_OK
+            {
+                return Err(fail("encoder init"));
+            }
+            let mut enc = Encoder {
+                ctx: ctx.assume_init(),
+                width,
+                height,
+            };
+            let ctl = |e: &mut Encoder, id: u32, v: c_int| {
+                vpx::vpx_codec_control_(&mut e.ctx, id as c_int, v)
+            };
+            if ctl(
+                &mut enc,
+                vpx::vp8e_enc_control_id::VP8E_SET_CQ_LEVEL as u32,
+                cq as c_int,
+            ) != vpx::VPX_CODEC_OK
+                || ctl(
+                    &mut enc,
+                    vpx::vp8e_enc_control_id::VP8E_SET_CPUUSED as u32,
+                    4,
+                ) != vpx::VPX_CODEC_OK
+                || ctl(
+                    &mut enc,
+                    vpx::vp8e_enc_control_id::VP8E_SET_ENABLEAUTOALTREF as u32,
+                    1,
+                ) != vpx::VPX_CODEC_OK
+            {
+                return Err(fail("encoder controls"));
+            }
+            Ok(enc)
+        }
+    }
+
+    /// Encode one I420 frame (or flush with `None`), collecting (pts, key, data) packets.
+    fn encode(
+        &mut self,
+        frame: Option<(&mut [u8], i64)>,
+        out: &mut Vec<(i64, bool, Vec<u8>)>,
+    ) -> Result<()> {
+        // SAFETY: the wrapped image points into `frame`'s buffer, which outlives the encode call;
+        // packets are copied out before the next call.
+        unsafe {
+            let mut img = std::mem::MaybeUninit::<vpx::vpx_image_t>::zeroed();
+            let (img_ptr, pts) = match frame {
+                Some((buf, pts)) => {
+                    let p = vpx::vpx_img_wrap(
+                        img.as_mut_ptr(),
+                        vpx::vpx_img_fmt::VPX_IMG_FMT_I420,
+                        self.width as c_uint,
+                        self.height as c_uint,
+                        1,
+                        buf.as_mut_ptr(),
+                    );
+                    if p.is_null() {
+                        return Err(fail("image wrap"));
+                    }
+                    (p as *const vpx::vpx_image_t, pts)
+                }
+                None => (std::ptr::null(), 0),
+            };
+            let err = vpx::vpx_codec_encode(
+                &mut self.ctx,
+                img_ptr,
+                pts,
+                1,
+                0,
+                vpx::VPX_DL_GOOD_QUALITY as c_ulong,
+            );
+            if err != vpx::VPX_CODEC_OK {
+                return Err(fail(format!("encode error {err:?}")));
+            }
+            let mut iter: vpx::vpx_codec_iter_t = std::ptr::null();
+            loop {
+                let pkt = vpx::vpx_codec_get_cx_data(&mut self.ctx, &mut iter);
+                if pkt.is_null() {
+                    break;
+                }
+                if (*pkt).kind == vpx::vpx_codec_cx_pkt_kind::VPX_CODEC_CX_FRAME_PKT {
+                    let f = (*pkt).data.frame;
+                    let data =
+                        std::slice::from_raw_parts(f.buf as *const u8, f.sz as usize).to_vec();
+                    out.push((f.pts, f.flags & vpx::VPX_FRAME_IS_KEY != 0, data));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Encode all frames and flush.
+    fn run(mut self, planes: Vec<Vec<u8>>) -> Result<Vec<(i64, bool, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for (i, mut p) in planes.into_iter().enumerate() {
+            self.encode(Some((&mut p, i as i64)), &mut out)?;
+        }
+        // Flush until the encoder has nothing left (lagged frames come out here).
+        for _ in 0..64 {
+            let before = out.len();
+            self.encode(None, &mut out)?;
+            if out.len() == before {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        // SAFETY: ctx was initialised in `new`.
+        unsafe {
+            vpx::vpx_codec_destroy(&mut self.ctx);
+        }
+    }
+}
+
+/// Encode `anim` as WebM/VP9 at constant quality, with an alpha stream when any pixel is transparent.
+pub fn encode(anim: &Animation, quality: f32) -> Result<Vec<u8>> {
+    let (w, h) = (anim.width(), anim.height());
+    if w % 2 != 0 || h % 2 != 0 {
+        return Err(fail(format!(
+            "VP9 stickers need even dimensions, got {w}×{h}"
+        )));
+    }
+    let n = anim.frames.len() as u32;
+    let total_ms = anim.total_ms();
+    // Frame rate as a fraction of the loop: n frames over total_ms.
+    let (fps_num, fps_den) = (n * 1000, total_ms.max(1));
+    let cq = cq_for_quality(quality);
+    let has_alpha = anim.frames.iter().any(|f| f.pixels().any(|p| p.0[3] < 255));
+    let colour = Encoder::new(w, h, fps_num, fps_den, cq)?
+        .run(anim.frames.iter().map(|f| to_i420(f, false)).collect())?;
+    let alpha = if has_alpha {
+        Some(
+            Encoder::new(w, h, fps_num, fps_den, cq.saturating_sub(8))?
+                .run(anim.frames.iter().map(|f| to_i420(f, true)).collect())?,
+        )
+    } else {
+        None
+    };
+    if colour.len() != anim.frames.len() || alpha.as_ref().is_some_and(|a| a.len() != colour.len())
+    {
+        return Err(fail(format!(
+            "expected {} packets, got {} colour and {} alpha",
+            anim.frames.len(),
+            colour.len(),
+            alpha.as_ref().map_or(0, Vec::len)
+        )));
+    }
+    let mut start = 0u32;
+    let mut starts = Vec::with_capacity(anim.frames.len());
+    for d in &anim.durations_ms {
+        starts.push(start);
+        start += d;
+    }
+    let blocks: Vec<Block> = colour
+        .iter()
+        .enumerate()
+        .map(|(i, (_, key, data))| Block {
+            time_ms: starts[i],
+            key: *key,
+            data,
+            alpha: alpha.as_ref().map(|a| a[i].2.as_slice()),
+        })
+        .collect();
+    let frame_ms = f64::from(total_ms) / f64::from(n.max(1));
+    Ok(mkv::write(w, h, frame_ms, total_ms, &blocks))
+}
+
+/// A decoded I420 picture: width, height and the Y, U, V planes (tightly packed).
+struct Planes {
+    w: usize,
+    h: usize,
+    y: Vec<u8>,
+    u: Vec<u8>,
+    v: Vec<u8>,
+}
+
+/// One VP9 decoder instance.
+struct Decoder {
+    ctx: vpx::vpx_codec_ctx_t,
+}
+
+impl Decoder {
+    fn new() -> Result<Self> {
+        // SAFETY: ctx is initialised by vpx_codec_dec_init_ver and destroyed in Drop.
+        unsafe {
+            let mut ctx = std::mem::MaybeUninit::<vpx::vpx_codec_ctx_t>::zeroed();
+            let mut cfg = std::mem::MaybeUninit::<vpx::vpx_codec_dec_cfg_t>::zeroed().assume_init();
+            cfg.threads = 1;
+            if vpx::vpx_codec_dec_init_ver(
+                ctx.as_mut_ptr(),
+                vpx::vpx_codec_vp9_dx(),
+                &cfg,
+                0,
+                vpx::VPX_DECODER_ABI_VERSION as c_int,
+            ) != vpx::VPX_CODEC_OK
+            {
+                return Err(fail("decoder init"));
+            }
+            Ok(Decoder {
+                ctx: ctx.assume_init(),
+            })
+        }
+    }
+
+    /// Decode one packet into its planes.
+    fn decode(&mut self, data: &[u8]) -> Result<Option<Planes>> {
+        // SAFETY: the decoder reads `data` during the call; the returned image is copied before the
+        // next call.
+        unsafe {
+            if vpx::vpx_codec_decode(
+                &mut self.ctx,
+                data.as_ptr(),
+                data.len() as c_uint,
+                std::ptr::null_mut(),
+                0 as c_long,
+            ) != vpx::VPX_CODEC_OK
+            {
+                return Err(fail("cannot decode our own VP9"));
+            }
+            let mut iter: vpx::vpx_codec_iter_t = std::ptr::null();
+            let img = vpx::vpx_codec_get_frame(&mut self.ctx, &mut iter);
+            if img.is_null() {
+                return Ok(None);
+            }
+            let img = &*img;
+            let (w, h) = (img.d_w as usize, img.d_h as usize);
+            let plane = |k: usize, pw: usize, ph: usize| {
+                let stride = img.stride[k] as usize;
+                let mut v = Vec::with_capacity(pw * ph);
+                for y in 0..ph {
+                    v.extend_from_slice(std::slice::from_raw_parts(
+                        img.planes[k].add(y * stride),
+                        pw,
+                    ));
+                }
+                v
+            };
+            let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+            Ok(Some(Planes {
+                w,
+                h,
+                y: plane(0, w, h),
+                u: plane(1, cw, ch),
+                v: plane(2, cw, ch),
+            }))
+        }
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        // SAFETY: ctx was initialised in `new`.
+        unsafe {
+            vpx::vpx_codec_destroy(&mut self.ctx);
+        }
+    }
+}
+
+/// Decode a WebM we wrote back to RGBA frames (alpha from the alpha stream when present).
+pub fn decode_frames(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
+    let mut colour = Decoder::new()?;
+    let mut alpha = Decoder::new()?;
+    let mut frames = Vec::new();
+    for (data, alpha_data) in mkv::read_frames(bytes) {
+        let Some(Planes { w, h, y, u, v }) = colour.decode(&data)? else {
+            continue;
+        };
+        let a = match alpha_data {
+            Some(ad) => alpha.decode(&ad)?.map(|p| p.y),
+            None => None,
+        };
+        let cw = w.div_ceil(2);
+        let img = RgbaImage::from_fn(w as u32, h as u32, |x, yy| {
+            let (x, yy) = (x as usize, yy as usize);
+            let luma = f32::from(y[yy * w + x]) - 16.0;
+            let cu = f32::from(u[(yy / 2) * cw + x / 2]) - 128.0;
+            let cv = f32::from(v[(yy / 2) * cw + x / 2]) - 128.0;
+            let r = 1.164 * luma + 1.596 * cv;
+            let g = 1.164 * luma - 0.392 * cu - 0.813 * cv;
+            let b = 1.164 * luma + 2.017 * cu;
+            let alpha_px = a.as_ref().map_or(255, |a| a[yy * w + x]);
+            image::Rgba([
+                r.round().clamp(0.0, 255.0) as u8,
+                g.round().clamp(0.0, 255.0) as u8,
+                b.round().clamp(0.0, 255.0) as u8,
+                alpha_px,
+            ])
+        });
+        frames.push(img);
+    }
+    Ok(frames)
+}

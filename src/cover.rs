@@ -1,0 +1,340 @@
+//! `cover`: render an animated (or still) sticker from cover art, driven by a clip's audio, encoded and
+//! fitted to a platform's limits.
+
+use crate::art::canvas::{Fit, fit_square};
+use crate::art::encode::Animation;
+use crate::art::features::analyse;
+use crate::art::fit::{EncodeSettings, Fitted, fit};
+use crate::art::load::load;
+use crate::art::shape::{self, Shape};
+use crate::art::styles::{Renderer, Style};
+use crate::audio::channels::{self, ChannelMode};
+use crate::audio::pcm::Pcm;
+use crate::audio::source::Source;
+use crate::error::{Error, Result};
+use crate::output::{AtomicFile, same_file};
+use crate::platform::{ImageKind, Platform};
+use crate::progress::{Progress, Stage};
+use crate::timecode::Timecode;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Settings of one cover sticker; unset values come from the platform, then from these defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverOptions {
+    pub style: Style,
+    pub platform: Option<Platform>,
+    /// Output format; `None` = from the output extension, else the platform's.
+    pub format: Option<ImageKind>,
+    /// Canvas side in pixels.
+    pub size: Option<u32>,
+    pub fps: Option<f64>,
+    /// Longest loop; the clip is cut to it.
+    pub max_duration: Option<Timecode>,
+    pub max_bytes: Option<u64>,
+    pub quality: f32,
+    pub lossless: bool,
+    pub method: i32,
+    pub fit: Fit,
+    pub shape: Shape,
+    /// White die-cut outline width, px at 512.
+    pub outline: u32,
+    /// Transparent margin, px at 512.
+    pub margin: u32,
+    /// Also write the rendered (unencoded) frames here as numbered PNGs, for previews and comparisons.
+    pub frames_dir: Option<PathBuf>,
+}
+
+impl Default for CoverOptions {
+    fn default() -> Self {
+        CoverOptions {
+            style: Style::Pulse,
+            platform: None,
+            format: None,
+            size: None,
+            fps: None,
+            max_duration: None,
+            max_bytes: None,
+            quality: 80.0,
+            lossless: false,
+            method: 4,
+            fit: Fit::default(),
+            shape: Shape::Rounded,
+            outline: 8,
+            margin: 8,
+            frames_dir: None,
+        }
+    }
+}
+
+/// One sticker to render.
+#[derive(Debug, Clone)]
+pub struct CoverRequest {
+    pub cover: PathBuf,
+    /// The clip whose audio drives the animation (not needed for `still`).
+    pub audio: Option<PathBuf>,
+    pub output: PathBuf,
+    pub options: CoverOptions,
+}
+
+/// What was rendered.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverReport {
+    pub output: PathBuf,
+    pub style: Style,
+    pub platform: Option<Platform>,
+    pub format: ImageKind,
+    pub width: u32,
+    pub height: u32,
+    pub duration_ms: u32,
+    pub bytes: u64,
+    pub max_bytes: Option<u64>,
+    #[serde(flatten)]
+    pub fitted: Fitted,
+    pub tempo_bpm: Option<f32>,
+    pub beats: usize,
+    pub warnings: Vec<String>,
+}
+
+fn kind_from_path(path: &Path) -> Option<ImageKind> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "webp" => Some(ImageKind::Webp),
+        "png" | "apng" => Some(ImageKind::Png),
+        "gif" => Some(ImageKind::Gif),
+        "webm" => Some(ImageKind::Webm),
+        _ => None,
+    }
+}
+
+/// Decode the clip to mono for analysis (clips are short: the whole file is read).
+fn load_audio(path: &Path) -> Result<Pcm> {
+    let mut source = Source::open(path)?;
+    let info = source.info().clone();
+    let mut pcm = Pcm::empty(info.rate, info.layout.clone());
+    source.stream(0, None, &mut |c| {
+        pcm.samples.extend_from_slice(c);
+        Ok(())
+    })?;
+    if pcm.frames() == 0 {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(channels::convert(pcm, ChannelMode::Mono).0)
+}
+
+/// Render, encode, fit and write one cover sticker.
+pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport> {
+    let o = &req.options;
+    let rules = o.platform.map(Platform::sticker_rules);
+    let animated = o.style != Style::Still;
+    let format = o
+        .format
+        .or_else(|| kind_from_path(&req.output))
+        .or_else(|| rules.map(|r| if animated { r.animated_format } else { r.static_format }))
+        .ok_or_else(|| Error::invalid("--format", "give --format webp|png|gif|webm, a --platform, or an output ending in .webp/.png/.gif/.webm"))?;
+    if format == ImageKind::Webm && !animated {
+        return Err(Error::invalid(
+            "--style",
+            "a WebM sticker must be animated; use .webp or .png for `still`",
+        ));
+    }
+    let size = o.size.or(rules.map(|r| r.canvas)).unwrap_or(512);
+    if !(16..=2048).contains(&size) {
+        return Err(Error::invalid(
+            "--size",
+            format!("{size} px is outside 16..2048"),
+        ));
+    }
+    let fps = o
+        .fps
+        .or(rules.map(|r| f64::from(r.default_fps)))
+        .unwrap_or(20.0);
+    if let Some(r) = rules
+        && fps > f64::from(r.max_fps)
+    {
+        return Err(Error::invalid(
+            "--fps",
+            format!(
+                "{fps} fps is over {}'s limit of {}",
+                r.platform.name(),
+                r.max_fps
+            ),
+        ));
+    }
+    if !(1.0..=60.0).contains(&fps) {
+        return Err(Error::invalid(
+            "--fps",
+            format!("{fps} fps is outside 1..60"),
+        ));
+    }
+    let max_bytes = o.max_bytes.or(rules.map(|r| {
+        if animated {
+            r.max_animated_bytes
+        } else {
+            r.max_static_bytes
+        }
+    }));
+    let max_ms = o
+        .max_duration
+        .map(|t| (t.as_nanos() / 1_000_000) as u32)
+        .or(rules.map(|r| r.max_duration_ms))
+        .unwrap_or(10_000);
+    if same_file(&req.cover, &req.output)
+        || req
+            .audio
+            .as_deref()
+            .is_some_and(|a| same_file(a, &req.output))
+    {
+        return Err(Error::invalid(
+            "--output",
+            format!(
+                "{} is an input file; choose another output path",
+                req.output.display()
+            ),
+        ));
+    }
+    let out_file = AtomicFile::create(&req.output)?;
+    let item = req
+        .output
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut warnings = Vec::new();
+
+    progress.stage(&item, Stage::Decode);
+    let art = load(&req.cover)?;
+    let fitted = fit_square(&art, size, o.fit);
+    let scale = size as f32 / 512.0;
+    let shaped = shape::apply(
+        &fitted,
+        o.shape,
+        (o.margin as f32 * scale).round() as u32,
+        (o.outline as f32 * scale).round() as u32,
+    );
+
+    let (features, duration_ms) = match (&req.audio, animated) {
+        (Some(audio), true) => {
+            progress.stage(&item, Stage::Measure);
+            let pcm = load_audio(audio)?;
+            let clip_ms = (pcm.duration_s() * 1000.0).round() as u32;
+            let ms = clip_ms.min(max_ms).max(1);
+            if clip_ms > max_ms {
+                warnings.push(format!(
+                    "the clip is {clip_ms} ms; the animation uses its first {ms} ms (the limit)"
+                ));
+            }
+            let frames = ((f64::from(ms) / 1000.0) * fps).round().max(2.0) as usize;
+            let keep =
+                (f64::from(ms) / 1000.0 * f64::from(pcm.rate)).round() as usize * pcm.channels();
+            let pcm = Pcm {
+                samples: pcm.samples[..keep.min(pcm.samples.len())].to_vec(),
+                ..pcm
+            };
+            (analyse(&pcm, fps, frames), ms)
+        }
+        (None, true) => {
+            return Err(Error::invalid(
+                "--audio",
+                format!(
+                    "the `{}` style follows a clip's audio; give --audio CLIP",
+                    style_name(o.style)
+                ),
+            ));
+        }
+        (_, false) => (
+            analyse(
+                &Pcm::empty(48_000, vec![crate::audio::channels::Speaker::FrontCenter]),
+                fps,
+                1,
+            ),
+            0,
+        ),
+    };
+
+    progress.stage(&item, Stage::Normalise);
+    let renderer = Renderer::new(
+        o.style,
+        &shaped,
+        &fitted,
+        &features,
+        f64::from(duration_ms) / 1000.0,
+    );
+    let frames: Vec<_> = (0..renderer.frame_count())
+        .into_par_iter()
+        .map(|i| renderer.frame(i))
+        .collect();
+    let anim = if animated {
+        Animation::at_fps(frames, fps)
+    } else {
+        Animation {
+            frames,
+            durations_ms: vec![0],
+        }
+    };
+    if let Some(dir) = &o.frames_dir {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+        for (i, f) in anim.frames.iter().enumerate() {
+            let path = dir.join(format!("{i:04}.png"));
+            f.save(&path)
+                .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))?;
+        }
+    }
+    progress.stage(&item, Stage::Encode);
+    let settings = EncodeSettings {
+        quality: o.quality,
+        lossless: o.lossless,
+        method: o.method,
+    };
+    let min_side = rules.map_or(size, |r| r.min_animated_side.min(size));
+    let fitted_out = fit(
+        format,
+        &anim,
+        settings,
+        max_bytes,
+        if animated { min_side } else { size },
+    )?;
+    if fitted_out.side < size {
+        warnings.push(format!(
+            "size lowered to {0}×{0} px to fit the byte cap",
+            fitted_out.side
+        ));
+    }
+    if let Some(cap) = max_bytes
+        && fitted_out.bytes.len() as u64 > cap
+    {
+        return Err(Error::Encode {
+            detail: format!(
+                "internal: fitted file of {} bytes exceeds the {cap}-byte cap",
+                fitted_out.bytes.len()
+            ),
+        });
+    }
+    warnings.extend(fitted_out.warnings.iter().cloned());
+    out_file.commit(&fitted_out.bytes)?;
+    Ok(CoverReport {
+        output: req.output.clone(),
+        style: o.style,
+        platform: o.platform,
+        format,
+        width: fitted_out.side,
+        height: fitted_out.side,
+        duration_ms: if animated { anim.total_ms() } else { 0 },
+        bytes: fitted_out.bytes.len() as u64,
+        max_bytes,
+        tempo_bpm: animated.then_some(features.tempo_bpm),
+        beats: features.beats.len(),
+        fitted: fitted_out,
+        warnings,
+    })
+}
+
+fn style_name(s: Style) -> &'static str {
+    match s {
+        Style::Pulse => "pulse",
+        Style::Vinyl => "vinyl",
+        Style::Wave => "wave",
+        Style::Bars => "bars",
+        Style::Still => "still",
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark for `soundsticker cover` against ffmpeg encoding the same rendered frames (libwebp_anim for
+# WhatsApp WebP, libvpx-vp9 for Telegram WebM). Run by `make bench`; not a test.
+#
+# ours: render + fit under the platform cap (all encodes included). ffmpeg: one encode per quality
+# setting, swept to find the bytes it needs for the SSIM we reached (interpolated on log-bytes), and the
+# time of its encode at that setting.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-target/release/soundsticker}
+SSIM=target/release/examples/ssim
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+now() { date +%s.%N; }
+
+ffmpeg -v error -f lavfi -i "mandelbrot=s=1200x1200:maxiter=300" -frames:v 1 -q:v 2 "$OUT/photo.jpg"
+"$BIN" clip assets/demo/master.flac -o "$OUT/clip.ogg" --start 15 --duration 3 2>/dev/null
+
+run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
+  local name=$1 ext=$2 platform=$3 fps=$4 template=$5; shift 5
+  local t0 t1
+  t0=$(now)
+  /usr/bin/time -f %M -o "$OUT/rss" "$BIN" --json cover "$OUT/photo.jpg" --audio "$OUT/clip.ogg" --style pulse \
+    --platform "$platform" -o "$OUT/ours.$ext" --save-frames "$OUT/frames-$name" > "$OUT/ours.json"
+  t1=$(now)
+  local ours_bytes ours_ssim ours_time ours_rss
+  ours_bytes=$(stat -c %s "$OUT/ours.$ext")
+  ours_ssim=$("$SSIM" "$OUT/frames-$name" "$OUT/ours.$ext")
+  ours_time=$(echo "$t1 - $t0" | bc -l)
+  ours_rss=$(awk '{printf "%.0f", $1/1024}' "$OUT/rss")
+  : > "$OUT/sweep"
+  for q in "$@"; do
+    local args=${template//Q/$q}
+    t0=$(now)
+    # shellcheck disable=SC2086
+    ffmpeg -v error -y -framerate "$fps" -i "$OUT/frames-$name/%04d.png" $args "$OUT/ff.$ext"
+    t1=$(now)
+    echo "$q $(stat -c %s "$OUT/ff.$ext") $("$SSIM" "$OUT/frames-$name" "$OUT/ff.$ext") $(echo "$t1 - $t0" | bc -l)" >> "$OUT/sweep"
+  done
+  # ffmpeg bytes and time at our SSIM: interpolate between the sweep points around it.
+  read -r ff_bytes ff_time < <(sort -k3 -g "$OUT/sweep" | awk -v s="$ours_ssim" '
+    { q[NR]=$1; b[NR]=$2; v[NR]=$3; t[NR]=$4 }
+    END {
+      for (i = 1; i < NR; i++) if (v[i] <= s && v[i+1] >= s) {
+        f = (v[i+1] > v[i]) ? (s - v[i]) / (v[i+1] - v[i]) : 0
+        printf "%.0f %.3f\n", exp(log(b[i]) + f * (log(b[i+1]) - log(b[i]))), t[i] + f * (t[i+1] - t[i]); exit
+      }
+      if (s > v[NR]) printf "%.0f %.3f\n", b[NR], t[NR]; else printf "%.0f %.3f\n", b[1], t[1]
+    }')
+  printf '\n%s (pulse, 512x512, 3 s, %s fps, photo cover), fitted by soundsticker to the %s cap:\n' "$name" "$fps" "$platform"
+  printf '  soundsticker: %7d bytes, SSIM %s, %.2f s (render + fit, all encodes), peak RSS %s MB\n' "$ours_bytes" "$ours_ssim" "$ours_time" "$ours_rss"
+  printf '  ffmpeg:       %7d bytes at the same SSIM, %.2f s for one encode at that setting\n' "$ff_bytes" "$ff_time"
+  printf '  bytes: soundsticker/ffmpeg = %.2f; sweep (quality bytes ssim seconds):\n' "$(echo "$ours_bytes / $ff_bytes" | bc -l)"
+  sed 's/^/    /' "$OUT/sweep"
+}
+
+run_case "WhatsApp animated WebP" webp whatsapp 20 "-c:v libwebp_anim -lossless 0 -q:v Q -compression_level 4 -loop 0" 10 20 30 40 50 60 70 80 90
+run_case "Telegram WebM/VP9" webm telegram 30 "-c:v libvpx-vp9 -pix_fmt yuva420p -b:v 0 -crf Q -deadline good -cpu-used 4 -auto-alt-ref 0 -an" 50 45 40 35 30 25 20

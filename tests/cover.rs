@@ -1,0 +1,447 @@
+//! `soundsticker cover`: every style and format is valid for independent tools (webpinfo, webpmux,
+//! ffprobe), animations follow the audio, byte caps hold for every platform on hard and easy art, and
+//! bad images fail cleanly.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+/// A detailed "photo" (noise, gradients, edges) and a flat logo, generated.
+fn covers(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut seed = 0x2545_f491u32;
+    let photo = image::RgbImage::from_fn(1200, 900, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let n = (seed % 64) as f32;
+        let r = (x as f32 / 1200.0 * 200.0 + n) as u8;
+        let g = ((((x / 37) ^ (y / 23)) % 7) as f32 * 30.0 + n) as u8;
+        let b = (y as f32 / 900.0 * 220.0 + n * 0.5) as u8;
+        image::Rgb([r, g, b])
+    });
+    let photo_path = dir.join("photo.jpg");
+    photo.save(&photo_path).expect("save photo");
+    let logo = image::RgbaImage::from_fn(600, 600, |x, y| {
+        let (dx, dy) = (x as f32 - 300.0, y as f32 - 300.0);
+        if dx * dx + dy * dy < 200.0 * 200.0 {
+            image::Rgba([250, 200, 40, 255])
+        } else {
+            image::Rgba([30, 30, 120, 255])
+        }
+    });
+    let logo_path = dir.join("logo.png");
+    logo.save(&logo_path).expect("save logo");
+    (photo_path, logo_path)
+}
+
+fn ffprobe_video(path: &Path) -> (String, u32, u32, usize, usize) {
+    let out = tool(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_entries",
+            "stream=codec_type,codec_name,width,height,nb_read_frames",
+            "-of",
+            "csv=p=0",
+            p(path),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let audio = text.lines().filter(|l| l.contains("audio")).count();
+    let line = text
+        .lines()
+        .find(|l| l.contains("video"))
+        .unwrap_or_else(|| panic!("no video stream in {}: {text}", path.display()));
+    let f: Vec<&str> = line.split(',').collect();
+    (
+        f[0].to_string(),
+        f[2].parse().unwrap_or(0),
+        f[3].parse().unwrap_or(0),
+        f[4].trim().parse().unwrap_or(0),
+        audio,
+    )
+}
+
+fn webpinfo_ok(path: &Path) -> String {
+    let out = tool("webpinfo", &[p(path)]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("No error detected"),
+        "webpinfo on {}:\n{text}",
+        path.display()
+    );
+    assert!(
+        !text.to_lowercase().contains("warning"),
+        "webpinfo warns on {}:\n{text}",
+        path.display()
+    );
+    text
+}
+
+/// (frames, total duration ms) from webpmux -info.
+fn webpmux_frames(path: &Path) -> (usize, u32) {
+    let out = tool("webpmux", &["-info", p(path)]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut frames = 0;
+    let mut total = 0;
+    for line in text.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // Frame rows: "  1:   512   512   yes     0     0    50  ..." (no., width, height, alpha, x, y, duration)
+        if cols
+            .first()
+            .is_some_and(|c| c.ends_with(':') && c.trim_end_matches(':').parse::<u32>().is_ok())
+            && cols.len() > 6
+        {
+            frames += 1;
+            total += cols[6].parse::<u32>().unwrap_or(0);
+        }
+    }
+    (frames, total)
+}
+
+#[test]
+fn every_style_and_format_is_valid_for_independent_tools() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (photo, _) = covers(d);
+    let audio = d.join("beat.wav");
+    music_wav(&audio, 48_000, 2, 2.0, 0.4);
+    // style, file, size, fps: cover each encoder and each style at least once.
+    let cases = [
+        ("pulse", "pulse.webp", 512, 20),
+        ("vinyl", "vinyl.png", 320, 15),
+        ("wave", "wave.gif", 256, 10),
+        ("bars", "bars.webm", 512, 30),
+        ("still", "still.webp", 512, 1),
+        ("still", "still.png", 96, 1),
+    ];
+    for (style, file, size, fps) in cases {
+        let out = d.join(file);
+        let r = run_json(&[
+            "cover",
+            p(&photo),
+            "--audio",
+            p(&audio),
+            "--style",
+            style,
+            "-o",
+            p(&out),
+            "--size",
+            &size.to_string(),
+            "--fps",
+            &fps.to_string(),
+        ]);
+        let animated = style != "still";
+        let frames = if animated { 2 * fps as usize } else { 1 };
+        assert_eq!(r["width"], size, "{file}");
+        assert_eq!(
+            r["bytes"],
+            std::fs::metadata(&out).expect("output").len(),
+            "{file}"
+        );
+        if file.ends_with(".webp") {
+            let info = webpinfo_ok(&out);
+            assert!(
+                info.contains(&format!("Canvas size: {size} x {size}"))
+                    || info.contains(&format!("Width: {size}")),
+                "{info}"
+            );
+            if animated {
+                let (n, total) = webpmux_frames(&out);
+                // Identical neighbouring frames may be merged by libwebp; the loop length is exact.
+                assert!(n >= frames / 2 && n <= frames, "{file}: {n} frames");
+                assert_eq!(total, 2_000, "{file}: loop length");
+            }
+        } else {
+            let (codec, w, h, n, audio_streams) = ffprobe_video(&out);
+            let want = match &file[file.len() - 4..] {
+                ".png" => {
+                    if animated {
+                        "apng"
+                    } else {
+                        "png"
+                    }
+                }
+                ".gif" => "gif",
+                _ => "vp9",
+            };
+            assert_eq!(codec, want, "{file}");
+            assert_eq!((w, h), (size, size), "{file}");
+            assert_eq!(n, frames, "{file}: frame count");
+            assert_eq!(audio_streams, 0, "{file}: no audio stream");
+        }
+    }
+    // WebM: duration 2 s and 30 fps as ffprobe sees them.
+    let out = tool(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration:stream=r_frame_rate",
+            "-of",
+            "default=nw=1",
+            p(&d.join("bars.webm")),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("r_frame_rate=30/1"), "{text}");
+    let dur: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("duration="))
+        .and_then(|v| v.parse().ok())
+        .expect("duration");
+    assert!((dur - 2.0).abs() < 0.04, "WebM duration {dur}");
+}
+
+/// Mean absolute difference between consecutive frames of an APNG, decoded by ffmpeg (0–255 scale).
+fn motion(path: &Path) -> f64 {
+    let out = tool(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-i",
+            p(path),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgba",
+            "-",
+        ],
+    );
+    let frame = 160 * 160 * 4;
+    let frames: Vec<&[u8]> = out.stdout.chunks_exact(frame).collect();
+    assert!(frames.len() > 10);
+    let mut sum = 0f64;
+    for w in frames.windows(2) {
+        sum += w[0]
+            .iter()
+            .zip(w[1])
+            .map(|(a, b)| f64::from(a.abs_diff(*b)))
+            .sum::<f64>()
+            / frame as f64;
+    }
+    sum / (frames.len() - 1) as f64
+}
+
+#[test]
+fn pulse_and_bars_follow_the_audio() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (_, logo) = covers(d);
+    let silent = d.join("silent.wav");
+    music_wav(&silent, 48_000, 1, 2.0, 0.0);
+    let beats = d.join("beats.wav");
+    music_wav(&beats, 48_000, 1, 2.0, 0.5);
+    for style in ["pulse", "bars"] {
+        let mut m = Vec::new();
+        for audio in [&silent, &beats] {
+            let out = d.join(format!(
+                "{style}-{}.png",
+                audio.file_stem().and_then(|s| s.to_str()).unwrap_or("x")
+            ));
+            run_ok(&[
+                "cover",
+                p(&logo),
+                "--audio",
+                p(audio),
+                "--style",
+                style,
+                "-o",
+                p(&out),
+                "--size",
+                "160",
+                "--fps",
+                "20",
+                "--quality",
+                "100",
+            ]);
+            m.push(motion(&out));
+        }
+        // Silence: a still picture (no pixel changes). Beats: clearly moving (measured about 1.0 for
+        // bars, whose motion is confined to the ring, and more for pulse, which moves the whole art).
+        assert!(m[0] < 0.05, "{style}: silent clip moves by {}", m[0]);
+        assert!(
+            m[1] > 0.4,
+            "{style}: beat-heavy clip moves by only {}",
+            m[1]
+        );
+    }
+}
+
+#[test]
+fn byte_caps_hold_for_every_platform_on_hard_and_easy_art() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (photo, logo) = covers(d);
+    let audio = d.join("clip.wav");
+    music_wav(&audio, 48_000, 2, 3.0, 0.4);
+    for (platform, ext, size, cap) in [
+        ("whatsapp", "webp", 512, 500_000u64),
+        ("telegram", "webm", 512, 262_144),
+        ("signal", "png", 512, 307_200),
+        ("discord", "png", 320, 524_288),
+    ] {
+        for art in [&photo, &logo] {
+            let out = d.join(format!(
+                "{platform}-{}.{ext}",
+                art.file_stem().and_then(|s| s.to_str()).unwrap_or("x")
+            ));
+            let r = run_json(&[
+                "cover",
+                p(art),
+                "--audio",
+                p(&audio),
+                "--platform",
+                platform,
+                "-o",
+                p(&out),
+            ]);
+            let bytes = std::fs::metadata(&out).expect("out").len();
+            assert!(
+                bytes <= cap,
+                "{platform} {}: {bytes} > {cap}",
+                art.display()
+            );
+            assert_eq!(r["max_bytes"], cap);
+            assert!(r["ssim"].as_f64().expect("ssim") > 0.5);
+            if ext == "webp" {
+                webpinfo_ok(&out);
+            } else {
+                let (_, w, h, _, audio_streams) = ffprobe_video(&out);
+                assert_eq!(w, h, "square");
+                assert_eq!(r["width"], w, "the report states the size written");
+                if platform == "signal" {
+                    // Signal accepts animated APNG from 10 to 512 px: the fitter may step the size down.
+                    assert!((10..=size).contains(&w), "signal size {w}");
+                } else {
+                    assert_eq!(w, size, "{platform} needs exactly {size} px");
+                }
+                assert_eq!(audio_streams, 0);
+            }
+        }
+    }
+    // Static WhatsApp sticker: 100 000 bytes.
+    let out = d.join("static.webp");
+    run_ok(&[
+        "cover",
+        p(&photo),
+        "--style",
+        "still",
+        "--platform",
+        "whatsapp",
+        "-o",
+        p(&out),
+    ]);
+    assert!(std::fs::metadata(&out).expect("out").len() <= 100_000);
+    webpinfo_ok(&out);
+}
+
+#[test]
+fn rendering_is_reproducible() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (photo, _) = covers(d);
+    let audio = d.join("a.wav");
+    music_wav(&audio, 48_000, 2, 1.5, 0.4);
+    for file in ["a.webp", "a.webm"] {
+        let (x, y) = (d.join(format!("1{file}")), d.join(format!("2{file}")));
+        for out in [&x, &y] {
+            run_ok(&[
+                "cover",
+                p(&photo),
+                "--audio",
+                p(&audio),
+                "--style",
+                "bars",
+                "-o",
+                p(out),
+                "--size",
+                "256",
+            ]);
+        }
+        assert_eq!(
+            std::fs::read(&x).expect("x"),
+            std::fs::read(&y).expect("y"),
+            "{file} differs between runs"
+        );
+    }
+}
+
+#[test]
+fn bad_images_fail_cleanly() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (photo, _) = covers(d);
+    let out_dir = d.join("out");
+    std::fs::create_dir(&out_dir).expect("dir");
+    let out = out_dir.join("s.webp");
+    let jpeg = std::fs::read(&photo).expect("jpeg");
+    let truncated = d.join("truncated.jpg");
+    std::fs::write(&truncated, &jpeg[..jpeg.len() / 3]).expect("write");
+    let empty = d.join("empty.png");
+    std::fs::write(&empty, b"").expect("write");
+    let text = d.join("notes.png");
+    std::fs::write(&text, b"not an image at all").expect("write");
+    // A valid PNG signature and IHDR claiming 20000x20000, with no pixel data after it.
+    let mut bomb = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    let ihdr = [
+        &20_000u32.to_be_bytes()[..],
+        &20_000u32.to_be_bytes()[..],
+        &[8, 6, 0, 0, 0],
+    ]
+    .concat();
+    let mut crc_input = b"IHDR".to_vec();
+    crc_input.extend_from_slice(&ihdr);
+    bomb.extend_from_slice(&ihdr);
+    bomb.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    let huge = d.join("huge.png");
+    std::fs::write(&huge, &bomb).expect("write");
+    for (file, says) in [
+        (&truncated, "corrupt or truncated"),
+        (&empty, "empty"),
+        (&text, "not a recognised image"),
+        (&huge, "too large"),
+    ] {
+        let res = run(&["cover", p(file), "--style", "still", "-o", p(&out)]);
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{}: {err}", file.display());
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        assert!(
+            err.contains(name) && err.contains(says),
+            "{}: {err}",
+            file.display()
+        );
+        assert!(
+            files_in(&out_dir).is_empty(),
+            "nothing written for {}",
+            file.display()
+        );
+    }
+    // An animated style without audio is a usage error too.
+    let res = run(&["cover", p(&photo), "--style", "pulse", "-o", p(&out)]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("--audio"));
+}
+
+/// CRC-32 (PNG chunk checksum), for crafting the oversized header above.
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
