@@ -44,7 +44,11 @@ demo: build
 	$(BIN) clip $(DEMO)/master.flac -o $(OUT)/blip.ogg --start 0:19.285 --duration 1 --fade-out 150ms
 	$(BIN) clip $(DEMO)/master.flac -o $(OUT)/hook.wav --start 0:15 --duration 4 --bits 16
 	$(BIN) --json clip $(DEMO)/master.flac -o $(OUT)/soundboard.ogg --start 0:15 --duration 5 --max-bytes 512000 > $(OUT)/soundboard.json
-	@echo "demo clips are in $(OUT)/ (soundboard.json is the machine-readable report)"
+	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/hook.ogg --style vinyl --platform whatsapp -o $(OUT)/vinyl-whatsapp.webp
+	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/hook.ogg --style pulse --platform telegram -o $(OUT)/pulse-telegram.webm
+	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/blip.ogg --style bars --platform discord -o $(OUT)/bars-discord.png
+	$(BIN) cover $(DEMO)/cover.png --style still --platform whatsapp -o $(OUT)/still-whatsapp.webp
+	@echo "demo clips and stickers are in $(OUT)/ (soundboard.json is the machine-readable report)"
 
 test: deps
 	$(CARGO) test --release --locked
