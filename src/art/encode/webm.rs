@@ -64,6 +64,9 @@ fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
     out
 }
 
+/// Coded frames: (pts, key frame, bytes).
+type Packets = Vec<(i64, bool, Vec<u8>)>;
+
 /// One VP9 encoder instance.
 struct Encoder {
     ctx: vpx::vpx_codec_ctx_t,
@@ -72,7 +75,14 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn new(width: u32, height: u32, fps_num: u32, fps_den: u32, cq: u32) -> Result<Self> {
+    fn new(
+        width: u32,
+        height: u32,
+        fps_num: u32,
+        fps_den: u32,
+        cq: u32,
+        speed: i32,
+    ) -> Result<Self> {
         // SAFETY: the config is filled by libvpx's defaults, then adjusted; ctx is initialised by
         // vpx_codec_enc_init_ver and destroyed in Drop.
         unsafe {
@@ -86,7 +96,9 @@ impl Encoder {
             cfg.g_h = height;
             cfg.g_timebase.num = fps_den as c_int;
             cfg.g_timebase.den = fps_num as c_int;
-            cfg.g_threads = 1; // deterministic output
+            // Two tile columns coded on two threads: VP9 tiles are independent, so the bytes depend on
+            // the tile layout, never on thread scheduling (row-based threading stays off).
+            cfg.g_threads = 2;
             cfg.g_lag_in_frames = 16;
             cfg.rc_end_usage = vpx::vpx_rc_mode::VPX_Q;
             cfg.rc_min_quantizer = 0;
@@ -119,7 +131,12 @@ impl Encoder {
                 || ctl(
                     &mut enc,
                     vpx::vp8e_enc_control_id::VP8E_SET_CPUUSED as u32,
-                    4,
+                    speed,
+                ) != vpx::VPX_CODEC_OK
+                || ctl(
+                    &mut enc,
+                    vpx::vp8e_enc_control_id::VP9E_SET_TILE_COLUMNS as u32,
+                    if width >= 512 { 1 } else { 0 },
                 ) != vpx::VPX_CODEC_OK
                 || ctl(
                     &mut enc,
@@ -189,7 +206,7 @@ impl Encoder {
     }
 
     /// Encode all frames and flush.
-    fn run(mut self, planes: Vec<Vec<u8>>) -> Result<Vec<(i64, bool, Vec<u8>)>> {
+    fn run(mut self, planes: Vec<Vec<u8>>) -> Result<Packets> {
         let mut out = Vec::new();
         for (i, mut p) in planes.into_iter().enumerate() {
             self.encode(Some((&mut p, i as i64)), &mut out)?;
@@ -216,7 +233,9 @@ impl Drop for Encoder {
 }
 
 /// Encode `anim` as WebM/VP9 at constant quality, with an alpha stream when any pixel is transparent.
-pub fn encode(anim: &Animation, quality: f32) -> Result<Vec<u8>> {
+/// `effort` 0..=6 as for WebP's method: libvpx speed (cpu-used) is 8 − effort, from 2 to 8.
+pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
+    let speed = (8 - effort).clamp(2, 8);
     let (w, h) = (anim.width(), anim.height());
     if w % 2 != 0 || h % 2 != 0 {
         return Err(fail(format!(
@@ -229,16 +248,17 @@ pub fn encode(anim: &Animation, quality: f32) -> Result<Vec<u8>> {
     let (fps_num, fps_den) = (n * 1000, total_ms.max(1));
     let cq = cq_for_quality(quality);
     let has_alpha = anim.frames.iter().any(|f| f.pixels().any(|p| p.0[3] < 255));
-    let colour = Encoder::new(w, h, fps_num, fps_den, cq)?
-        .run(anim.frames.iter().map(|f| to_i420(f, false)).collect())?;
+    let colour = Encoder::new(w, h, fps_num, fps_den, cq, speed)?
+        .run(anim.frames.iter().map(|f| to_i420(f, false)).collect());
     let alpha = if has_alpha {
-        Some(
-            Encoder::new(w, h, fps_num, fps_den, cq.saturating_sub(8))?
-                .run(anim.frames.iter().map(|f| to_i420(f, true)).collect())?,
-        )
+        let planes = anim.frames.iter().map(|f| to_i420(f, true)).collect();
+        Encoder::new(w, h, fps_num, fps_den, cq, speed)?
+            .run(planes)
+            .map(Some)
     } else {
-        None
+        Ok(None)
     };
+    let (colour, alpha) = (colour?, alpha?);
     if colour.len() != anim.frames.len() || alpha.as_ref().is_some_and(|a| a.len() != colour.len())
     {
         return Err(fail(format!(
