@@ -103,27 +103,21 @@ pub fn fit(
     max_bytes: Option<u64>,
     min_side: u32,
 ) -> Result<Fitted> {
-    let mut passes = 0u32;
-    // Search probes use a faster effort (WebP method, VP9 speed; sizes track the final effort's
-    // closely); the chosen quality is then encoded once more at the requested effort.
-    let probe_method = s.method.min(2);
-    let mut encode_at = |a: &Animation, q: f32| -> Result<Vec<u8>> {
-        passes += 1;
-        encode_once(
-            kind,
-            a,
-            EncodeSettings {
-                quality: q,
-                method: probe_method,
-                ..s
-            },
-        )
-    };
     let Some(cap) = max_bytes else {
         let bytes = encode_once(kind, anim, s)?;
         return finish(kind, anim, bytes, s.quality, 1, 1, None);
     };
-    let lossless_webp = kind == ImageKind::Webp && s.lossless;
+    // Search probes use a faster effort (WebP method, VP9 speed; sizes track the final effort's
+    // closely); the chosen quality is then encoded once more at the requested effort.
+    let probe_s = EncodeSettings {
+        method: s.method.min(2),
+        ..s
+    };
+    let mut passes = 0u32;
+    // How many times too big the smallest encode tried so far was, normalised to full size and frame
+    // rate (bytes grow about linearly with frames and with area): steps that cannot close that gap are
+    // skipped instead of encoded.
+    let mut shortfall = 1.0f64;
     for scale in SCALES {
         let side = (anim.width() as f32 * scale).round() as u32 & !1;
         if scale < 1.0 && side < min_side.max(2) {
@@ -143,67 +137,30 @@ pub fn fit(
         } else {
             anim
         };
+        let area_gain = 1.0 / f64::from(scale * scale);
         for step in FPS_STEPS {
             if step > 1 && anim.frames.len() / step < 2 {
                 break;
+            }
+            if (step as f64 * area_gain) < shortfall * 0.7 {
+                continue;
             }
             let a = if step == 1 {
                 anim.clone()
             } else {
                 anim.decimate(step)
             };
-            let top = encode_at(&a, s.quality)?;
-            if top.len() as u64 <= cap {
-                let (bytes, passes) = final_encode(kind, &a, s, s.quality, top, cap, passes)?;
-                return finish(kind, anim, bytes, s.quality, step, passes, Some(cap));
-            }
-            if lossless_webp {
-                continue; // lossless has no quality to trade; only the frame rate can drop
-            }
-            // Predict the quality that fits from the first size (sizes grow roughly exponentially with
-            // quality), then refine with the slope between the two closest probes: usually 2–4 encodes.
-            let target = cap as f64 * 0.95;
-            let mut hi = (s.quality, top.len() as f64);
-            let mut lo: Option<(f32, Vec<u8>)> = None;
-            let mut slope = typical_slope(kind);
-            for _ in 0..MAX_PROBES {
-                let from = lo.as_ref().map_or(hi, |(q, b)| (*q, b.len() as f64));
-                let floor = lo.as_ref().map_or(MIN_QUALITY, |(lq, _)| lq + 1.0);
-                let ceiling = hi.0 - 1.0;
-                if ceiling < floor {
-                    break;
+            let found = search_quality(kind, &a, s, probe_s, cap, &mut passes)?;
+            match found {
+                Ok((q, bytes)) => {
+                    let (bytes, passes) = final_encode(kind, &a, s, q, bytes, cap, passes)?;
+                    return finish(kind, anim, bytes, q, step, passes, Some(cap));
                 }
-                let guess =
-                    (f64::from(from.0) + (target.ln() - from.1.ln()) / slope).round() as f32;
-                let q = guess.max(floor).min(ceiling);
-                let bytes = encode_at(&a, q)?;
-                let len = bytes.len() as f64;
-                let (pq, plen) = from;
-                if (q - pq).abs() > 0.5 && len > 0.0 && plen > 0.0 {
-                    slope = ((len.ln() - plen.ln()) / f64::from(q - pq)).clamp(0.005, 0.5);
-                }
-                if bytes.len() as u64 <= cap {
-                    let close = len >= cap as f64 * 0.9;
-                    lo = Some((q, bytes));
-                    if close || hi.0 - q <= 2.0 {
-                        break;
-                    }
-                } else {
-                    hi = (q, len);
+                Err(smallest) => {
+                    shortfall =
+                        shortfall.max(smallest as f64 / cap as f64 * step as f64 * area_gain);
                 }
             }
-            let (lo, lo_bytes) = match lo {
-                Some(found) => found,
-                None => {
-                    let bottom = encode_at(&a, MIN_QUALITY)?;
-                    if bottom.len() as u64 > cap {
-                        continue;
-                    }
-                    (MIN_QUALITY, bottom)
-                }
-            };
-            let (bytes, passes) = final_encode(kind, &a, s, lo, lo_bytes, cap, passes)?;
-            return finish(kind, anim, bytes, lo, step, passes, Some(cap));
         }
     }
     Err(Error::Encode {
@@ -211,6 +168,94 @@ pub fn fit(
             "cannot fit the animation into {cap} bytes even at quality {MIN_QUALITY}, a sixth of the frame rate and the smallest size allowed; shorten it, lower --fps or use a calmer style (vinyl, wave)"
         ),
     })
+}
+
+/// Find the highest quality whose probe fits `cap`: `Ok((quality, bytes))`, or `Err(smallest size seen)`.
+fn search_quality(
+    kind: ImageKind,
+    a: &Animation,
+    s: EncodeSettings,
+    probe_s: EncodeSettings,
+    cap: u64,
+    passes: &mut u32,
+) -> Result<std::result::Result<(f32, Vec<u8>), usize>> {
+    let probe = |q: f32| {
+        encode_once(
+            kind,
+            a,
+            EncodeSettings {
+                quality: q,
+                ..probe_s
+            },
+        )
+    };
+    // The first round encodes the requested quality and a lower guess side by side (each encoder is
+    // single-threaded), so one round usually brackets the answer.
+    let guess_q = (s.quality - 30.0).max(MIN_QUALITY);
+    let lossless = kind == ImageKind::Webp && s.lossless;
+    let (top, guess) = rayon::join(
+        || probe(s.quality),
+        || (guess_q < s.quality && !lossless).then(|| probe(guess_q)),
+    );
+    let (top, guess) = (top?, guess.transpose()?);
+    *passes += 1 + u32::from(guess.is_some());
+    if top.len() as u64 <= cap {
+        return Ok(Ok((s.quality, top)));
+    }
+    if lossless {
+        return Ok(Err(top.len())); // lossless has no quality to trade
+    }
+    // Sizes grow roughly exponentially with quality: predict from the slope between the closest probes.
+    let target = cap as f64 * 0.95;
+    let mut hi = (s.quality, top.len() as f64);
+    let mut lo: Option<(f32, Vec<u8>)> = None;
+    let mut slope = typical_slope(kind);
+    let mut smallest = top.len();
+    if let Some(g) = guess {
+        let len = g.len() as f64;
+        smallest = smallest.min(g.len());
+        if len > 0.0 && hi.1 > len {
+            slope = ((hi.1.ln() - len.ln()) / f64::from(s.quality - guess_q)).clamp(0.005, 0.5);
+        }
+        if g.len() as u64 <= cap {
+            lo = Some((guess_q, g));
+        } else {
+            hi = (guess_q, len);
+        }
+    }
+    if lo.is_none() && hi.0 <= MIN_QUALITY {
+        return Ok(Err(smallest));
+    }
+    for _ in 0..MAX_PROBES {
+        let from = lo.as_ref().map_or(hi, |(q, b)| (*q, b.len() as f64));
+        let floor = lo.as_ref().map_or(MIN_QUALITY, |(lq, _)| lq + 1.0);
+        let ceiling = hi.0 - 1.0;
+        if ceiling < floor {
+            break;
+        }
+        let guess = (f64::from(from.0) + (target.ln() - from.1.ln()) / slope).round() as f32;
+        let q = guess.max(floor).min(ceiling);
+        let bytes = probe(q)?;
+        *passes += 1;
+        let len = bytes.len() as f64;
+        smallest = smallest.min(bytes.len());
+        if (q - from.0).abs() > 0.5 && len > 0.0 && from.1 > 0.0 {
+            slope = ((len.ln() - from.1.ln()) / f64::from(q - from.0)).clamp(0.005, 0.5);
+        }
+        if bytes.len() as u64 <= cap {
+            let close = len >= cap as f64 * 0.9;
+            lo = Some((q, bytes));
+            if close || hi.0 - q <= 2.0 {
+                break;
+            }
+        } else {
+            hi = (q, len);
+            if q <= MIN_QUALITY {
+                break;
+            }
+        }
+    }
+    Ok(lo.ok_or(smallest))
 }
 
 /// Re-encode the chosen quality at the requested WebP method when the probes used a faster one; keep the
