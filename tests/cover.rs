@@ -445,3 +445,34 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !c
 }
+
+#[test]
+fn cmyk_jpeg_covers_are_converted_to_rgb() {
+    // tests/fixtures/cmyk.jpg: 300×200 CMYK JPEG of one colour, C=0 M=128 Y=255 K=0, made with Pillow
+    // (`Image.new("CMYK", (300, 200), (0, 128, 255, 0)).save(...)`); none of our build tools writes CMYK.
+    let dir = tempdir();
+    let out = dir.path().join("cmyk.png");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cmyk.jpg");
+    run_ok(&[
+        "cover",
+        p(&fixture),
+        "--style",
+        "still",
+        "--size",
+        "64",
+        "--shape",
+        "square",
+        "--outline",
+        "0",
+        "--margin",
+        "0",
+        "-o",
+        p(&out),
+    ]);
+    let img = image::open(&out).expect("png").to_rgba8();
+    let px = img.get_pixel(32, 32).0;
+    // Orange: R 255, G 127, B 0 (±3 for JPEG rounding).
+    for (got, want) in px[..3].iter().zip([255u8, 127, 0]) {
+        assert!(got.abs_diff(want) <= 3, "pixel {px:?}");
+    }
+}
