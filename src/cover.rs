@@ -12,7 +12,7 @@ use crate::audio::channels::{self, ChannelMode};
 use crate::audio::pcm::Pcm;
 use crate::audio::source::Source;
 use crate::error::{Error, Result};
-use crate::output::{AtomicFile, same_file};
+use crate::output::{file_label, reserve};
 use crate::platform::{ImageKind, Platform};
 use crate::progress::{Progress, Stage};
 use crate::timecode::Timecode;
@@ -181,25 +181,10 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         .map(|t| (t.as_nanos() / 1_000_000) as u32)
         .or(rules.map(|r| r.max_duration_ms))
         .unwrap_or(10_000);
-    if same_file(&req.cover, &req.output)
-        || req
-            .audio
-            .as_deref()
-            .is_some_and(|a| same_file(a, &req.output))
-    {
-        return Err(Error::invalid(
-            "--output",
-            format!(
-                "{} is an input file; choose another output path",
-                req.output.display()
-            ),
-        ));
-    }
-    let out_file = AtomicFile::create(&req.output)?;
-    let item = req
-        .output
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut inputs = vec![req.cover.as_path()];
+    inputs.extend(req.audio.as_deref());
+    let out_file = reserve(&req.output, &inputs)?;
+    let item = file_label(&req.output);
     let mut warnings = Vec::new();
 
     progress.stage(&item, Stage::Decode);

@@ -69,3 +69,24 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
         _ => false,
     }
 }
+
+/// Reserve `output` for a command reading `inputs`: refuses to overwrite any input, then creates the
+/// pending file (so an unwritable folder fails before any work).
+pub fn reserve(output: &Path, inputs: &[&Path]) -> Result<AtomicFile> {
+    if inputs.iter().any(|i| same_file(i, output)) {
+        return Err(Error::invalid(
+            "--output",
+            format!(
+                "{} is an input file; choose another output path",
+                output.display()
+            ),
+        ));
+    }
+    AtomicFile::create(output)
+}
+
+/// A path's file name for progress labels.
+pub fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}

@@ -194,7 +194,7 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
         &["clip", p(&src), "-o", p(&src)],
         2,
         "src.wav",
-        "is the input file",
+        "is an input file",
         &out_dir,
     );
     assert_eq!(std::fs::read(&src).expect("read"), src_bytes);

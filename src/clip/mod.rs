@@ -17,7 +17,7 @@ use crate::audio::resample::resample;
 use crate::audio::source::{Source, SourceInfo};
 use crate::audio::vorbis_comment::Comments;
 use crate::error::{Error, Result};
-use crate::output::{AtomicFile, same_file};
+use crate::output::{file_label, reserve};
 use crate::progress::{Progress, Stage};
 use crate::timecode::Timecode;
 use serde::Serialize;
@@ -72,20 +72,8 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
             "Ogg Opus output is always 48000 Hz",
         ));
     }
-    if same_file(&req.input, &req.output) {
-        return Err(Error::invalid(
-            "--output",
-            format!(
-                "{} is the input file; choose another output path",
-                req.output.display()
-            ),
-        ));
-    }
-    let out_file = AtomicFile::create(&req.output)?;
-    let item = req
-        .input
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let out_file = reserve(&req.output, &[&req.input])?;
+    let item = file_label(&req.input);
 
     progress.stage(&item, Stage::Decode);
     let mut source = Source::open(&req.input)?;
