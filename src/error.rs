@@ -58,6 +58,13 @@ pub enum Error {
     #[error("encoding failed: {detail}")]
     Encode { detail: String },
 
+    /// A pack manifest has problems; each names its JSON pointer and line:column.
+    #[error("{path}: {}", format_issues(issues))]
+    Manifest {
+        path: PathBuf,
+        issues: Vec<crate::pack::manifest::ManifestIssue>,
+    },
+
     /// The requested output cannot fit the byte budget.
     #[error(
         "cannot fit {duration_s:.3} s of audio into {max_bytes} bytes (needs at least {needed_bytes} bytes at the lowest Opus bitrate); raise --max-bytes or shorten the clip"
@@ -67,6 +74,20 @@ pub enum Error {
         needed_bytes: u64,
         duration_s: f64,
     },
+}
+
+fn format_issues(issues: &[crate::pack::manifest::ManifestIssue]) -> String {
+    match issues {
+        [one] => one.to_string(),
+        many => {
+            let lines: Vec<String> = many.iter().map(|i| format!("  {i}")).collect();
+            format!(
+                "{} problems in the manifest:\n{}",
+                many.len(),
+                lines.join("\n")
+            )
+        }
+    }
 }
 
 impl Error {
@@ -82,6 +103,7 @@ impl Error {
                 | Error::Range { .. }
                 | Error::InvalidValue { .. }
                 | Error::Image { .. }
+                | Error::Manifest { .. }
         )
     }
 

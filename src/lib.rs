@@ -11,6 +11,7 @@ pub mod clip;
 pub mod cover;
 pub mod error;
 pub mod output;
+pub mod pack;
 pub mod platform;
 pub mod probe;
 pub mod progress;

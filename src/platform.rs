@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 /// A messaging platform we publish to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     Whatsapp,
@@ -14,7 +16,9 @@ pub enum Platform {
 }
 
 /// The image format a sticker file uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageKind {
     /// Animated WebP (or a static one when there is a single frame).

@@ -5,7 +5,9 @@ use image::{Rgba, RgbaImage};
 use serde::Serialize;
 
 /// The outline of the art.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Shape {
     Square,

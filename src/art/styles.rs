@@ -10,7 +10,9 @@ use tiny_skia::{
 };
 
 /// How the cover moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Style {
     /// The art breathes with the loudness envelope and kicks on beats.

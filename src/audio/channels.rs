@@ -88,7 +88,9 @@ impl Speaker {
 }
 
 /// What channel count the output should have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelMode {
     /// One channel.

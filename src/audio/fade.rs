@@ -4,7 +4,9 @@ use super::pcm::Pcm;
 use serde::Serialize;
 
 /// The shape of a fade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FadeCurve {
     /// Straight line in amplitude.

@@ -46,6 +46,8 @@ enum Command {
     Clip(Box<ClipArgs>),
     /// Render an animated sticker from cover art, driven by a clip's audio (.webp, .png, .gif, .webm).
     Cover(Box<CoverArgs>),
+    /// Print the JSON Schema of the pack manifest (pack.json).
+    Schema,
 }
 
 #[derive(Args, Debug)]
@@ -340,6 +342,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 render::probe_human(&results);
             }
             Ok(ExitCode::from(worst))
+        }
+        Command::Schema => {
+            println!("{}", soundsticker::pack::manifest::schema_json());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Cover(args) => {
             let req = CoverRequest {

@@ -1,0 +1,540 @@
+//! The pack manifest (`pack.json`): its types (the JSON Schema is derived from them), parsing with
+//! errors that name the JSON pointer and line:column (with "did you mean" for unknown fields), and the
+//! checks that need the files it names.
+
+use super::json_pos::locate;
+use crate::art::shape::Shape;
+use crate::art::styles::Style;
+use crate::audio::channels::ChannelMode;
+use crate::audio::fade::FadeCurve;
+use crate::audio::source::Source;
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+use crate::timecode::Timecode;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A sound-sticker pack. Paths are relative to the manifest's folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The pack's title as users see it (1–128 characters).
+    pub name: String,
+    /// A stable identifier: letters, digits, `_`, `-`, `.` and spaces, no `..` (1–128 characters).
+    pub identifier: String,
+    /// Who publishes the pack (1–128 characters).
+    pub publisher: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Licence of the pack's contents, e.g. an SPDX identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
+    /// Image for the pack's tray icon and cover.
+    pub cover: String,
+    /// Platforms to build for.
+    pub platforms: Vec<Platform>,
+    /// Telegram specifics (needed when building for Telegram).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<TelegramSettings>,
+    /// Settings every sticker starts from.
+    #[serde(default)]
+    pub defaults: StickerSettings,
+    /// The stickers, in pack order.
+    pub stickers: Vec<Sticker>,
+}
+
+/// Telegram sticker-set settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The bot that will own the set: set names end in `_by_<bot_username>`.
+    pub bot_username: String,
+}
+
+/// Per-sticker settings; each field overrides the pack's `defaults`, which override built-in defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StickerSettings {
+    /// Integrated loudness target, LUFS (−70..0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudness: Option<f64>,
+    /// True-peak ceiling, dBTP (−20..0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub true_peak: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<ChannelMode>,
+    /// Opus bitrate such as `96k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate: Option<String>,
+    /// Fade-in length, a timecode such as `10ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fade_in: Option<String>,
+    /// Fade-out length, a timecode such as `50ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fade_out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fade_curve: Option<FadeCurve>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<Style>,
+    /// Animation frame rate (1–60; capped by each platform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Shape>,
+    /// Die-cut outline width in px at 512 px.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outline: Option<u32>,
+    /// Best image quality the fitter may use (0–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<f32>,
+}
+
+/// One sound sticker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sticker {
+    /// Unique within the pack; names its files: lower-case letters, digits, `_` and `-` (1–64).
+    pub id: String,
+    /// The master track the clip is cut from.
+    pub master: String,
+    /// Clip start: `83.5`, `1:23.5`, `01:23.500` or `83500ms`.
+    pub start: String,
+    /// Clip end (exclusive); give this or `duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// Art for this sticker (default: the pack's cover).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+    /// 1–3 emojis describing the sticker (Signal uses the first).
+    pub emojis: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Accessibility text (WhatsApp: at most 255 characters for animated stickers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isrc: Option<String>,
+    /// Overrides of the pack's defaults for this sticker.
+    #[serde(default)]
+    pub settings: StickerSettings,
+}
+
+/// One problem in a manifest, located by JSON pointer and line:column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestIssue {
+    pub pointer: String,
+    pub line: usize,
+    pub column: usize,
+    pub detail: String,
+}
+
+impl fmt::Display for ManifestIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{}:{} {at}: {}", self.line, self.column, self.detail)
+    }
+}
+
+/// The JSON Schema of the manifest, as pretty JSON.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Manifest);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// A parsed manifest with the folder its paths are relative to.
+#[derive(Debug, Clone)]
+pub struct LoadedManifest {
+    pub path: PathBuf,
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl LoadedManifest {
+    /// Resolve a manifest path against the manifest's folder.
+    pub fn resolve(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+}
+
+/// Read, parse and check a manifest. All problems found are reported together.
+pub fn load(path: &Path) -> Result<LoadedManifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    let manifest = parse(&text).map_err(|issue| Error::Manifest {
+        path: path.to_path_buf(),
+        issues: vec![issue],
+    })?;
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let loaded = LoadedManifest {
+        path: path.to_path_buf(),
+        dir,
+        manifest,
+    };
+    let mut issues = Vec::new();
+    check(&loaded, &mut |pointer: String, detail: String| {
+        let (line, column) = locate(&text, &pointer).unwrap_or((1, 1));
+        issues.push(ManifestIssue {
+            pointer,
+            line,
+            column,
+            detail,
+        });
+    });
+    if issues.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(Error::Manifest {
+            path: path.to_path_buf(),
+            issues,
+        })
+    }
+}
+
+/// Parse JSON text into a manifest; the error names where and what.
+pub fn parse(text: &str) -> std::result::Result<Manifest, ManifestIssue> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let pointer = pointer_of(err.path());
+        let inner = err.into_inner();
+        let (line, column) = (inner.line(), inner.column());
+        let mut detail = inner.to_string();
+        // serde_json appends " at line L column C"; we print the position ourselves.
+        if let Some(cut) = detail.rfind(" at line ") {
+            detail.truncate(cut);
+        }
+        if let Some(hint) = did_you_mean(&detail) {
+            detail.push_str(&hint);
+        }
+        ManifestIssue {
+            pointer,
+            line,
+            column,
+            detail,
+        }
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or variant), suggest the closest name.
+fn did_you_mean(detail: &str) -> Option<String> {
+    let rest = detail
+        .strip_prefix("unknown field `")
+        .or_else(|| detail.strip_prefix("unknown variant `"))?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&unknown.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
+        .min()?;
+    (best.0 <= 3).then(|| format!("; did you mean `{}`?", best.1))
+}
+
+/// Checks that need more than the JSON's shape.
+fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
+    let man = &m.manifest;
+    let text_field = |value: &str, pointer: &str, report: &mut dyn FnMut(String, String)| {
+        let n = value.chars().count();
+        if n == 0 || n > 128 {
+            report(
+                pointer.into(),
+                format!("must be 1 to 128 characters (has {n})"),
+            );
+        }
+    };
+    text_field(&man.name, "/name", report);
+    text_field(&man.publisher, "/publisher", report);
+    text_field(&man.identifier, "/identifier", report);
+    if man.identifier.contains("..")
+        || !man
+            .identifier
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.' ,".contains(c))
+    {
+        report(
+            "/identifier".into(),
+            "use only letters, digits, `_`, `-`, `.`, `'`, `,` and spaces, and no `..`".into(),
+        );
+    }
+    check_file(m, &man.cover, "/cover", report);
+    if man.platforms.is_empty() {
+        report(
+            "/platforms".into(),
+            "name at least one platform (whatsapp, telegram, signal, discord)".into(),
+        );
+    }
+    for (i, p) in man.platforms.iter().enumerate() {
+        if man.platforms[..i].contains(p) {
+            report(
+                format!("/platforms/{i}"),
+                format!("`{}` is listed twice", p.name()),
+            );
+        }
+    }
+    if man.platforms.contains(&Platform::Telegram) {
+        match &man.telegram {
+            None => report(
+                "/platforms".into(),
+                "building for Telegram needs `telegram.bot_username` (set names end in `_by_<bot>`)".into(),
+            ),
+            Some(t) => {
+                let ok = !t.bot_username.is_empty()
+                    && t.bot_username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && t.bot_username.to_ascii_lowercase().ends_with("bot");
+                if !ok {
+                    report(
+                        "/telegram/bot_username".into(),
+                        "a Telegram bot username: letters, digits and `_`, ending in `bot`".into(),
+                    );
+                }
+            }
+        }
+    }
+    if man.stickers.is_empty() {
+        report(
+            "/stickers".into(),
+            "a pack needs at least one sticker".into(),
+        );
+    }
+    if man.platforms.contains(&Platform::Whatsapp) && man.stickers.len() < 3 {
+        report(
+            "/stickers".into(),
+            format!(
+                "WhatsApp packs need at least 3 stickers (has {})",
+                man.stickers.len()
+            ),
+        );
+    }
+    check_settings(&man.defaults, "/defaults", report);
+    for (i, s) in man.stickers.iter().enumerate() {
+        let at = format!("/stickers/{i}");
+        let id_ok = !s.id.is_empty()
+            && s.id.len() <= 64
+            && s.id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            && !s.id.starts_with('-');
+        if !id_ok {
+            report(
+                format!("{at}/id"),
+                format!(
+                    "`{}` is not a sticker id: use 1–64 lower-case letters, digits, `_` and `-` (it names files)",
+                    s.id
+                ),
+            );
+        }
+        if man.stickers[..i].iter().any(|o| o.id == s.id) {
+            report(
+                format!("{at}/id"),
+                format!("the id `{}` is used by an earlier sticker", s.id),
+            );
+        }
+        if !(1..=3).contains(&s.emojis.len()) {
+            report(
+                format!("{at}/emojis"),
+                format!("give 1 to 3 emojis (has {})", s.emojis.len()),
+            );
+        }
+        for (k, e) in s.emojis.iter().enumerate() {
+            if emojis::get(e).is_none() {
+                report(
+                    format!("{at}/emojis/{k}"),
+                    format!("`{e}` is not a single emoji"),
+                );
+            }
+        }
+        if let Some(alt) = &s.alt
+            && alt.chars().count() > 255
+        {
+            report(
+                format!("{at}/alt"),
+                "accessibility text is limited to 255 characters".into(),
+            );
+        }
+        if let Some(c) = &s.cover {
+            check_file(m, c, &format!("{at}/cover"), report);
+        }
+        check_settings(&s.settings, &format!("{at}/settings"), report);
+        check_range(m, s, &at, report);
+    }
+}
+
+fn check_file(
+    m: &LoadedManifest,
+    rel: &str,
+    pointer: &str,
+    report: &mut dyn FnMut(String, String),
+) {
+    let p = m.resolve(rel);
+    if !p.is_file() {
+        report(
+            pointer.into(),
+            format!(
+                "{} not found (paths are relative to the manifest)",
+                p.display()
+            ),
+        );
+    }
+}
+
+fn check_settings(s: &StickerSettings, at: &str, report: &mut dyn FnMut(String, String)) {
+    if let Some(l) = s.loudness
+        && !(-70.0..=0.0).contains(&l)
+    {
+        report(
+            format!("{at}/loudness"),
+            format!("{l} LUFS is outside −70..0"),
+        );
+    }
+    if let Some(t) = s.true_peak
+        && !(-20.0..=0.0).contains(&t)
+    {
+        report(
+            format!("{at}/true_peak"),
+            format!("{t} dBTP is outside −20..0"),
+        );
+    }
+    if let Some(b) = &s.bitrate
+        && crate::clip::options::parse_bitrate(b).is_err()
+    {
+        report(
+            format!("{at}/bitrate"),
+            format!("`{b}` is not a bitrate such as 96k"),
+        );
+    }
+    for (name, v) in [("fade_in", &s.fade_in), ("fade_out", &s.fade_out)] {
+        if let Some(t) = v
+            && t.parse::<Timecode>().is_err()
+        {
+            report(
+                format!("{at}/{name}"),
+                format!("`{t}` is not a timecode such as 50ms"),
+            );
+        }
+    }
+    if let Some(f) = s.fps
+        && !(1.0..=60.0).contains(&f)
+    {
+        report(format!("{at}/fps"), format!("{f} fps is outside 1..60"));
+    }
+    if let Some(q) = s.quality
+        && !(0.0..=100.0).contains(&q)
+    {
+        report(format!("{at}/quality"), format!("{q} is outside 0..100"));
+    }
+}
+
+/// Timecodes parse, the range is not empty, and it lies inside the master (read from its header).
+fn check_range(m: &LoadedManifest, s: &Sticker, at: &str, report: &mut dyn FnMut(String, String)) {
+    let parse = |text: &str, field: &str, report: &mut dyn FnMut(String, String)| match text
+        .parse::<Timecode>()
+    {
+        Ok(t) => Some(t),
+        Err(why) => {
+            report(
+                format!("{at}/{field}"),
+                format!("`{text}` is not a timecode ({why})"),
+            );
+            None
+        }
+    };
+    let start = parse(&s.start, "start", report);
+    let end = s.end.as_deref().and_then(|t| parse(t, "end", report));
+    let duration = s
+        .duration
+        .as_deref()
+        .and_then(|t| parse(t, "duration", report));
+    if s.end.is_some() && s.duration.is_some() {
+        report(
+            format!("{at}/duration"),
+            "give `end` or `duration`, not both".into(),
+        );
+    }
+    if s.end.is_none() && s.duration.is_none() {
+        report(at.into(), "give the clip's `end` or `duration`".into());
+    }
+    let master = m.resolve(&s.master);
+    if !master.is_file() {
+        report(
+            format!("{at}/master"),
+            format!(
+                "{} not found (paths are relative to the manifest)",
+                master.display()
+            ),
+        );
+        return;
+    }
+    let Some(start) = start else { return };
+    let end = match (end, duration) {
+        (Some(e), _) => e,
+        (None, Some(d)) => Timecode::from_nanos(start.as_nanos() + d.as_nanos()),
+        _ => return,
+    };
+    if end <= start {
+        report(
+            format!("{at}/{}", if s.end.is_some() { "end" } else { "duration" }),
+            "the clip is empty: end must be after start".into(),
+        );
+        return;
+    }
+    match Source::open(&master) {
+        Err(e) => report(format!("{at}/master"), e.to_string()),
+        Ok(src) => {
+            let info = src.info();
+            if let Some(total) = info.declared_frames {
+                let len = Timecode::from_frames(total, info.rate);
+                if start.to_frames(info.rate) >= total {
+                    report(
+                        format!("{at}/start"),
+                        format!("{start} is beyond the end of {} ({len})", s.master),
+                    );
+                } else if end.to_frames(info.rate) > total {
+                    let field = if s.end.is_some() { "end" } else { "duration" };
+                    report(
+                        format!("{at}/{field}"),
+                        format!(
+                            "the clip ends at {end}, after the end of {} ({len})",
+                            s.master
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

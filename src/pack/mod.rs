@@ -1,0 +1,4 @@
+//! Sticker packs: the manifest (and later the per-platform bundles and the validator).
+
+pub mod json_pos;
+pub mod manifest;

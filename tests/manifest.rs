@@ -1,0 +1,173 @@
+//! The pack manifest: the demo manifest loads; bad manifests give every problem with its JSON pointer
+//! and line:column; the published JSON Schema matches the types (golden file).
+
+mod common;
+use common::*;
+use soundsticker::Error;
+use soundsticker::pack::manifest::{ManifestIssue, load};
+use std::path::Path;
+
+fn demo_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
+}
+
+/// Write `json` as pack.json beside copies of the demo master and cover; return the issues.
+fn issues_of(json: &str) -> Vec<ManifestIssue> {
+    let dir = tempdir();
+    let d = dir.path();
+    for f in ["master.flac", "cover.png"] {
+        std::fs::copy(demo_dir().join(f), d.join(f)).expect("copy");
+    }
+    let path = d.join("pack.json");
+    std::fs::write(&path, json).expect("write");
+    match load(&path) {
+        Ok(_) => Vec::new(),
+        Err(Error::Manifest { path: p, issues }) => {
+            assert_eq!(p, path);
+            issues
+        }
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
+
+fn has(issues: &[ManifestIssue], pointer: &str, line: usize, says: &str) {
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.pointer == pointer && i.line == line && i.detail.contains(says)),
+        "expected {pointer} at line {line} saying `{says}`, got {issues:#?}"
+    );
+}
+
+const GOOD: &str = r#"{
+  "name": "Test pack",
+  "identifier": "test_pack",
+  "publisher": "Label",
+  "cover": "cover.png",
+  "platforms": ["whatsapp", "signal"],
+  "stickers": [
+    { "id": "a", "master": "master.flac", "start": "1", "duration": "2", "emojis": ["🎵"] },
+    { "id": "b", "master": "master.flac", "start": "0:05", "end": "0:07.5", "emojis": ["🔥", "🥁"] },
+    { "id": "c", "master": "master.flac", "start": "10s", "duration": "1500ms", "emojis": ["👋"] }
+  ]
+}"#;
+
+#[test]
+fn the_demo_manifest_and_a_minimal_one_load() {
+    let m = load(&demo_dir().join("pack.json")).expect("demo manifest");
+    assert!(m.manifest.stickers.len() >= 4);
+    assert!(issues_of(GOOD).is_empty());
+}
+
+#[test]
+fn unknown_fields_and_wrong_types_name_the_pointer_and_position() {
+    let typo = GOOD.replace(r#""emojis": ["👋"]"#, r#""emoji": ["👋"]"#);
+    let issues = issues_of(&typo);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].pointer, "/stickers/2/emoji");
+    assert_eq!(issues[0].line, 10);
+    assert!(
+        issues[0].detail.contains("unknown field `emoji`")
+            && issues[0].detail.contains("did you mean `emojis`"),
+        "{:?}",
+        issues[0]
+    );
+
+    let wrong_type = GOOD.replace(
+        r#""platforms": ["whatsapp", "signal"]"#,
+        r#""platforms": "whatsapp""#,
+    );
+    let issues = issues_of(&wrong_type);
+    assert_eq!(issues[0].pointer, "/platforms");
+    assert_eq!(issues[0].line, 6);
+    assert!(issues[0].detail.contains("invalid type"), "{:?}", issues[0]);
+
+    let bad_platform = GOOD.replace(r#""signal"]"#, r#""signl"]"#);
+    let issues = issues_of(&bad_platform);
+    assert_eq!(issues[0].pointer, "/platforms/1");
+    assert!(
+        issues[0].detail.contains("did you mean `signal`"),
+        "{:?}",
+        issues[0]
+    );
+}
+
+#[test]
+fn semantic_problems_are_all_reported_with_their_positions() {
+    let bad = GOOD
+        .replace(r#""id": "b""#, r#""id": "../b""#)
+        .replace(r#""id": "c""#, r#""id": "a""#)
+        .replace(r#"["🔥", "🥁"]"#, r#"["🔥", "x"]"#)
+        .replace(
+            r#""start": "1", "duration": "2""#,
+            r#""start": "1", "duration": "99""#,
+        )
+        .replace(r#""cover": "cover.png""#, r#""cover": "missing.png""#);
+    let issues = issues_of(&bad);
+    has(&issues, "/cover", 5, "not found");
+    has(
+        &issues,
+        "/stickers/0/duration",
+        8,
+        "after the end of master.flac (00:32.000)",
+    );
+    has(&issues, "/stickers/1/id", 9, "is not a sticker id");
+    has(&issues, "/stickers/1/emojis/1", 9, "not a single emoji");
+    has(&issues, "/stickers/2/id", 10, "used by an earlier sticker");
+    assert_eq!(issues.len(), 5, "{issues:#?}");
+}
+
+#[test]
+fn platform_rules_apply_to_the_pack() {
+    let two = GOOD.replace(
+        r#",
+    { "id": "c", "master": "master.flac", "start": "10s", "duration": "1500ms", "emojis": ["👋"] }"#,
+        "",
+    );
+    has(
+        &issues_of(&two),
+        "/stickers",
+        7,
+        "WhatsApp packs need at least 3 stickers (has 2)",
+    );
+    let telegram = GOOD.replace(r#"["whatsapp", "signal"]"#, r#"["telegram"]"#);
+    has(
+        &issues_of(&telegram),
+        "/platforms",
+        6,
+        "telegram.bot_username",
+    );
+    let beyond = GOOD.replace(r#""start": "10s""#, r#""start": "40""#);
+    has(
+        &issues_of(&beyond),
+        "/stickers/2/start",
+        10,
+        "beyond the end of master.flac",
+    );
+    let missing_master = GOOD.replace(
+        r#""id": "a", "master": "master.flac""#,
+        r#""id": "a", "master": "nope.flac""#,
+    );
+    has(
+        &issues_of(&missing_master),
+        "/stickers/0/master",
+        8,
+        "not found",
+    );
+}
+
+#[test]
+fn the_published_schema_matches_the_types() {
+    let out = run_ok(&["schema"]);
+    let golden = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/manifest.schema.json"),
+    )
+    .expect("golden");
+    assert_eq!(
+        out.trim_end(),
+        golden.trim_end(),
+        "regenerate with `soundsticker schema > tests/golden/manifest.schema.json` and review"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("schema is JSON");
+    assert_eq!(v["properties"]["stickers"]["type"], "array");
+}
