@@ -16,6 +16,30 @@ now() { date +%s.%N; }
 ffmpeg -v error -f lavfi -i "mandelbrot=s=1200x1200:maxiter=300" -frames:v 1 -q:v 2 "$OUT/photo.jpg"
 "$BIN" clip assets/demo/master.flac -o "$OUT/clip.ogg" --start 15 --duration 3 2>/dev/null
 
+# The same job for ffmpeg as a user would script it: bisect its quality setting until the file fits the
+# cap (best quality that fits), one full encode per step. Prints "seconds encodes bytes setting".
+ffmpeg_fit() { # frames_dir ext fps template lo hi better(up|down) cap
+  local dir=$1 ext=$2 fps=$3 template=$4 lo=$5 hi=$6 better=$7 cap=$8
+  local t0 t1 n=0 best_bytes=0 best_q=none q size
+  t0=$(now)
+  while [ "$lo" -le "$hi" ]; do
+    q=$(( (lo + hi) / 2 ))
+    local args=${template//Q/$q}
+    # shellcheck disable=SC2086
+    ffmpeg -v error -y -framerate "$fps" -i "$dir/%04d.png" $args "$OUT/fit.$ext"
+    n=$((n + 1))
+    size=$(stat -c %s "$OUT/fit.$ext")
+    if [ "$size" -le "$cap" ]; then
+      best_bytes=$size; best_q=$q
+      if [ "$better" = up ]; then lo=$((q + 1)); else hi=$((q - 1)); fi
+    else
+      if [ "$better" = up ]; then hi=$((q - 1)); else lo=$((q + 1)); fi
+    fi
+  done
+  t1=$(now)
+  echo "$(echo "$t1 - $t0" | bc -l) $n $best_bytes $best_q"
+}
+
 run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
   local name=$1 ext=$2 platform=$3 fps=$4 template=$5; shift 5
   local t0 t1
@@ -59,7 +83,19 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
   printf '  ffmpeg:       %7d bytes at the same SSIM, %.2f s for one encode at that setting\n' "$ff_bytes" "$ff_time"
   printf '  bytes: soundsticker/ffmpeg = %.2f; sweep (quality bytes ssim seconds):\n' "$(echo "$ours_bytes / $ff_bytes" | bc -l)"
   sed 's/^/    /' "$OUT/sweep"
+  local cap
+  cap=$(sed -n 's/.*"max_bytes": \([0-9]*\).*/\1/p' "$OUT/ours.json" | head -1)
+  read -r fit_s fit_n fit_bytes fit_q < <(ffmpeg_fit "$OUT/frames-$name" "$ext" "$fps" "$template" "$FIT_LO" "$FIT_HI" "$FIT_BETTER" "$cap")
+  if [ "$fit_q" = none ]; then
+    printf '  same job (fit under %s bytes by bisecting its setting): ffmpeg found no setting that fits, %.2f s, %s encodes\n' "$cap" "$fit_s" "$fit_n"
+  else
+    printf '  same job (fit under %s bytes by bisecting its setting): ffmpeg %.2f s, %s encodes, %s bytes at setting %s, SSIM %s; time ratio soundsticker/ffmpeg = %.2f\n' \
+      "$cap" "$fit_s" "$fit_n" "$fit_bytes" "$fit_q" "$("$SSIM" "$OUT/frames-$name" "$( [ "$ext" = webm ] && { rm -rf "$OUT/ffdec"; mkdir -p "$OUT/ffdec"; ffmpeg -v error -c:v libvpx-vp9 -i "$OUT/fit.$ext" "$OUT/ffdec/%04d.png"; echo "$OUT/ffdec"; } || echo "$OUT/fit.$ext")")" \
+      "$(echo "$ours_time / $fit_s" | bc -l)"
+  fi
 }
 
+FIT_LO=0 FIT_HI=100 FIT_BETTER=up \
 run_case "WhatsApp animated WebP" webp whatsapp 20 "-c:v libwebp_anim -lossless 0 -q:v Q -compression_level 4 -loop 0" 10 20 30 40 50 60 70 80 90
+FIT_LO=4 FIT_HI=63 FIT_BETTER=down \
 run_case "Telegram WebM/VP9" webm telegram 30 "-c:v libvpx-vp9 -pix_fmt yuva420p -b:v 0 -crf Q -deadline good -cpu-used 4 -auto-alt-ref 0 -an" 50 45 40 35 30 25 20
