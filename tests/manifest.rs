@@ -171,3 +171,46 @@ fn the_published_schema_matches_the_types() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("schema is JSON");
     assert_eq!(v["properties"]["stickers"]["type"], "array");
 }
+
+#[test]
+fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
+    let dir = tempdir();
+    let d = dir.path();
+    // 12 s master: quiet, with a loud passage from 6 s to 10 s.
+    let quiet = d.join("q.wav");
+    music_wav(&quiet, 48_000, 2, 6.0, 0.05);
+    let loud = d.join("l.wav");
+    music_wav(&loud, 48_000, 2, 4.0, 0.5);
+    let tail = d.join("t.wav");
+    music_wav(&tail, 48_000, 2, 2.0, 0.05);
+    let pack = d.join("pack-src");
+    std::fs::create_dir(&pack).expect("dir");
+    tool(
+        "sox",
+        &[p(&quiet), p(&loud), p(&tail), p(&pack.join("single.flac"))],
+    );
+    std::fs::copy(demo_dir().join("cover.png"), pack.join("art.png")).expect("copy");
+    let out = run_ok(&["--json", "init", p(&pack), "--platforms", "signal,discord"]);
+    assert!(out.contains("pack.json"));
+    let m = load(&pack.join("pack.json")).expect("the scaffold loads cleanly");
+    let s = &m.manifest.stickers[0];
+    assert_eq!(s.master, "single.flac");
+    assert_eq!(m.manifest.cover, "art.png");
+    let start: soundsticker::Timecode = s.start.parse().expect("timecode");
+    // The 4 s window with the most energy is the loud passage: it starts at 6.0 s (±0.3 s).
+    assert!(
+        (start.as_secs_f64() - 6.0).abs() <= 0.3,
+        "start {}",
+        s.start
+    );
+    // A second run does not overwrite it.
+    let again = run(&["init", p(&pack)]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // A folder without masters is a clear error.
+    let empty = d.join("empty");
+    std::fs::create_dir(&empty).expect("dir");
+    let res = run(&["init", p(&empty)]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("no audio masters"));
+}

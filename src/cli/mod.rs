@@ -48,6 +48,21 @@ enum Command {
     Cover(Box<CoverArgs>),
     /// Print the JSON Schema of the pack manifest (pack.json).
     Schema,
+    /// Write a pack.json for a folder of masters and images (one sticker per master, at its loudest part).
+    Init {
+        /// The folder (default: the current one).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Clip length of each sticker.
+        #[arg(long, default_value = "4")]
+        duration: String,
+        /// Platforms to build for (default: all).
+        #[arg(long, value_delimiter = ',')]
+        platforms: Vec<Platform>,
+        /// Replace an existing pack.json.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -342,6 +357,32 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 render::probe_human(&results);
             }
             Ok(ExitCode::from(worst))
+        }
+        Command::Init {
+            dir,
+            duration,
+            platforms,
+            force,
+        } => {
+            let opts = soundsticker::pack::init::InitOptions {
+                duration: Timecode::parse_field(&duration, "--duration")?,
+                platforms: if platforms.is_empty() {
+                    Platform::ALL.to_vec()
+                } else {
+                    platforms
+                },
+                force,
+            };
+            let path = soundsticker::pack::init::init(&dir, &opts)?;
+            if cli.json {
+                render::print_json(&serde_json::json!({ "manifest": path }));
+            } else {
+                eprintln!(
+                    "wrote {}: review the emojis, titles and ranges, and telegram.bot_username",
+                    path.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {
             println!("{}", soundsticker::pack::manifest::schema_json());

@@ -1,0 +1,249 @@
+//! `init`: scaffold a `pack.json` from a folder of masters and images, one sticker per master starting
+//! at its loudest window (until hook finding exists), so a label can start from a valid manifest.
+
+use super::manifest::{self, Manifest, Sticker, StickerSettings, TelegramSettings};
+use crate::audio::source::Source;
+use crate::error::{Error, Result};
+use crate::output::AtomicFile;
+use crate::platform::Platform;
+use crate::timecode::Timecode;
+use ebur128::{EbuR128, Mode};
+use std::path::{Path, PathBuf};
+
+const AUDIO_EXT: &[&str] = &[
+    "wav", "flac", "mp3", "m4a", "mp4", "aac", "aif", "aiff", "ogg", "opus",
+];
+const IMAGE_EXT: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "bmp"];
+
+/// What `init` does.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Clip length of each sticker.
+    pub duration: Timecode,
+    pub platforms: Vec<Platform>,
+    /// Replace an existing pack.json.
+    pub force: bool,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        InitOptions {
+            duration: Timecode::from_millis(4_000),
+            platforms: Platform::ALL.to_vec(),
+            force: false,
+        }
+    }
+}
+
+fn files_with(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::read(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| exts.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Start frames of the `count` loudest non-overlapping windows of `window_ms`, by momentary loudness
+/// (BS.1770 K-weighting) sampled every 100 ms; fewer when the track is short.
+pub fn loudest_windows(path: &Path, window_ms: u64, count: usize) -> Result<Vec<Timecode>> {
+    let mut source = Source::open(path)?;
+    let info = source.info().clone();
+    let channels = info.layout.len();
+    let mut ebu =
+        EbuR128::new(channels as u32, info.rate, Mode::M).map_err(|e| Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("cannot measure: {e}"),
+        })?;
+    let block = (info.rate / 10) as usize * channels;
+    let mut pending: Vec<f32> = Vec::with_capacity(block);
+    let mut energy: Vec<f64> = Vec::new(); // per 100 ms block, of the 400 ms ending with it
+    source.stream(0, None, &mut |chunk| {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let take = (block - pending.len()).min(rest.len());
+            pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if pending.len() == block {
+                let _ = ebu.add_frames_f32(&pending);
+                pending.clear();
+                let m = ebu.loudness_momentary().unwrap_or(f64::NEG_INFINITY);
+                energy.push(if m.is_finite() {
+                    10f64.powf(m / 10.0)
+                } else {
+                    0.0
+                });
+            }
+        }
+        Ok(())
+    })?;
+    let w = (window_ms / 100) as usize;
+    if energy.len() < w || w == 0 {
+        return Ok(if energy.is_empty() {
+            Vec::new()
+        } else {
+            vec![Timecode::default()]
+        });
+    }
+    // Mean energy of each window of w blocks starting at block b (block b covers b*100 ms + 100 ms).
+    let mut sums: Vec<(f64, usize)> = Vec::new();
+    let mut sum: f64 = energy[..w].iter().sum();
+    sums.push((sum, 0));
+    for b in 1..=energy.len() - w {
+        sum += energy[b + w - 1] - energy[b - 1];
+        sums.push((sum, b));
+    }
+    sums.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut picked: Vec<usize> = Vec::new();
+    for (_, b) in sums {
+        if picked.iter().all(|&p| b + w <= p || p + w <= b) {
+            picked.push(b);
+            if picked.len() == count {
+                break;
+            }
+        }
+    }
+    picked.sort_unstable();
+    Ok(picked
+        .into_iter()
+        .map(|b| Timecode::from_millis(b as u64 * 100))
+        .collect())
+}
+
+fn id_from(stem: &str, taken: &[String]) -> String {
+    let mut id: String = stem
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    id = id.trim_matches('_').chars().take(56).collect();
+    if id.is_empty() {
+        id = "sticker".into();
+    }
+    let base = id.clone();
+    let mut n = 2;
+    while taken.contains(&id) {
+        id = format!("{base}_{n}");
+        n += 1;
+    }
+    id
+}
+
+/// Write `dir/pack.json` and return its path. Masters are the audio files in `dir`; the first image is
+/// the pack cover, and an image with a master's name becomes that sticker's cover.
+pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
+    let target = dir.join("pack.json");
+    if target.exists() && !opts.force {
+        return Err(Error::invalid(
+            "init",
+            format!(
+                "{} already exists; use --force to replace it",
+                target.display()
+            ),
+        ));
+    }
+    let masters = files_with(dir, AUDIO_EXT)?;
+    let images = files_with(dir, IMAGE_EXT)?;
+    if masters.is_empty() {
+        return Err(Error::invalid(
+            "init",
+            format!(
+                "{}: no audio masters found ({})",
+                dir.display(),
+                AUDIO_EXT.join(", ")
+            ),
+        ));
+    }
+    let cover = images.first().ok_or_else(|| {
+        Error::invalid(
+            "init",
+            format!(
+                "{}: no cover image found ({})",
+                dir.display(),
+                IMAGE_EXT.join(", ")
+            ),
+        )
+    })?;
+    let name_of = |p: &Path| {
+        p.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    let stem_of = |p: &Path| {
+        p.file_stem()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    // WhatsApp needs at least 3 stickers: take several windows per master when there are few masters.
+    let per_master = if opts.platforms.contains(&Platform::Whatsapp) {
+        3usize.div_ceil(masters.len())
+    } else {
+        1
+    };
+    let window_ms = opts.duration.as_nanos() / 1_000_000;
+    let mut stickers = Vec::new();
+    let mut publisher = None;
+    for m in &masters {
+        let source = Source::open(m)?;
+        publisher = publisher.or_else(|| source.info().tags.artist.clone());
+        drop(source);
+        let own_cover = images
+            .iter()
+            .find(|i| stem_of(i) == stem_of(m))
+            .map(|i| name_of(i));
+        for start in loudest_windows(m, window_ms, per_master)? {
+            let taken: Vec<String> = stickers.iter().map(|s: &Sticker| s.id.clone()).collect();
+            stickers.push(Sticker {
+                id: id_from(&stem_of(m), &taken),
+                master: name_of(m),
+                start: start.to_string(),
+                end: None,
+                duration: Some(opts.duration.to_string()),
+                cover: own_cover.clone(),
+                emojis: vec!["🎵".into()],
+                title: Some(stem_of(m)),
+                alt: None,
+                keywords: Vec::new(),
+                isrc: None,
+                settings: StickerSettings::default(),
+            });
+        }
+    }
+    let folder = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "pack".into());
+    let manifest = Manifest {
+        name: folder.clone(),
+        identifier: id_from(&folder, &[]),
+        publisher: publisher.unwrap_or_else(|| "Your label".into()),
+        description: None,
+        website: None,
+        email: None,
+        license: None,
+        copyright: None,
+        cover: name_of(cover),
+        platforms: opts.platforms.clone(),
+        telegram: opts
+            .platforms
+            .contains(&Platform::Telegram)
+            .then(|| TelegramSettings {
+                bot_username: "your_stickers_bot".into(),
+            }),
+        defaults: StickerSettings::default(),
+        stickers,
+    };
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Encode {
+        detail: format!("JSON: {e}"),
+    })?;
+    let file = AtomicFile::create(&target)?;
+    file.commit(format!("{json}\n").as_bytes())?;
+    // What we wrote must load cleanly; otherwise say so (and keep the file for editing).
+    manifest::load(&target)?;
+    Ok(target)
+}
