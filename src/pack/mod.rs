@@ -3,3 +3,4 @@
 pub mod init;
 pub mod json_pos;
 pub mod manifest;
+pub mod settings;
