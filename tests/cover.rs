@@ -144,7 +144,7 @@ fn every_style_and_format_is_valid_for_independent_tools() {
         if file.ends_with(".webp") {
             let info = webpinfo_ok(&out);
             assert!(
-                info.contains(&format!("Canvas size: {size} x {size}"))
+                info.contains(&format!("Canvas size {size} x {size}"))
                     || info.contains(&format!("Width: {size}")),
                 "{info}"
             );

@@ -46,6 +46,21 @@ enum Command {
     Clip(Box<ClipArgs>),
     /// Render an animated sticker from cover art, driven by a clip's audio (.webp, .png, .gif, .webm).
     Cover(Box<CoverArgs>),
+    /// Build the sticker packs described by a manifest, for every platform it names.
+    Build {
+        /// The manifest.
+        #[arg(default_value = "pack.json")]
+        manifest: PathBuf,
+        /// Output folder (default: dist/ beside the manifest); replaced only when the build succeeds.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only these platforms (comma-separated; default: the manifest's).
+        #[arg(long, value_delimiter = ',')]
+        platform: Vec<Platform>,
+        /// Stickers rendered in parallel (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Print the JSON Schema of the pack manifest (pack.json).
     Schema,
     /// Write a pack.json for a folder of masters and images (one sticker per master, at its loudest part).
@@ -381,6 +396,28 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                     "wrote {}: review the emojis, titles and ranges, and telegram.bot_username",
                     path.display()
                 );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build {
+            manifest,
+            out,
+            platform,
+            jobs,
+        } => {
+            let opts = soundsticker::pack::build::BuildOptions {
+                out,
+                platforms: platform,
+                jobs,
+            };
+            let bar = progress_bar::Bar::new(show_progress);
+            let report = soundsticker::pack::build::build(&manifest, &opts, &bar);
+            bar.finish();
+            let report = report?;
+            if cli.json {
+                render::print_json(&report);
+            } else {
+                render::build_human(&report);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use soundsticker::cover::CoverReport;
+use soundsticker::pack::build::BuildReport;
 use soundsticker::{ClipReport, Error, ProbeReport};
 use std::path::PathBuf;
 
@@ -140,4 +141,33 @@ pub fn cover_human(r: &CoverReport) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
+}
+
+pub fn build_human(r: &BuildReport) {
+    for s in &r.stickers {
+        let parts: Vec<String> = s
+            .outputs
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {} B",
+                    o.file
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    o.bytes
+                )
+            })
+            .collect();
+        eprintln!("{}: {}", s.id, parts.join(", "));
+        for w in &s.warnings {
+            eprintln!("  warning: {w}");
+        }
+    }
+    let names: Vec<&str> = r.platforms.iter().map(|p| p.name()).collect();
+    eprintln!(
+        "built {} stickers for {} (+ canonical pack) in {}",
+        r.stickers.len(),
+        names.join(", "),
+        r.out.display()
+    );
 }

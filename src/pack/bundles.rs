@@ -1,0 +1,208 @@
+//! The metadata each platform's pack folder carries, built from the manifest and what was rendered:
+//! WhatsApp's `contents.json` (the sample apps' format), Telegram's set description for
+//! createNewStickerSet, Signal's and Discord's listings, and our canonical `manifest.json`.
+
+use super::manifest::Manifest;
+use crate::platform::Platform;
+use serde_json::{Value, json};
+
+/// One rendered sticker as the bundles see it.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub id: String,
+    pub image_file: String,
+    pub sound_file: String,
+    pub emojis: Vec<String>,
+    pub title: String,
+    pub alt: Option<String>,
+    pub keywords: Vec<String>,
+    pub animated: bool,
+}
+
+/// WhatsApp: at most 30 stickers per pack; bigger packs are split into numbered packs.
+pub const WHATSAPP_PACK_MAX: usize = 30;
+
+/// `contents.json` as WhatsApp's sample apps read it (Android's parser rejects unknown keys).
+pub fn whatsapp_contents(m: &Manifest, stickers: &[Rendered]) -> Value {
+    let packs: Vec<Value> = stickers
+        .chunks(WHATSAPP_PACK_MAX)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let suffix = if i == 0 { String::new() } else { format!(" {}", i + 1) };
+            json!({
+                "identifier": if i == 0 { m.identifier.clone() } else { format!("{}_{}", m.identifier, i + 1) },
+                "name": format!("{}{suffix}", m.name),
+                "publisher": m.publisher,
+                "tray_image_file": "tray.png",
+                "image_data_version": "1",
+                "avoid_cache": false,
+                "publisher_email": m.email.clone().unwrap_or_default(),
+                "publisher_website": m.website.clone().unwrap_or_default(),
+                "privacy_policy_website": "",
+                "license_agreement_website": "",
+                "animated_sticker_pack": chunk.iter().all(|s| s.animated),
+                "stickers": chunk.iter().map(|s| json!({
+                    "image_file": s.image_file,
+                    "emojis": s.emojis,
+                    "accessibility_text": s.alt.clone().unwrap_or_else(|| s.title.clone()),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({ "android_play_store_link": "", "ios_app_store_link": "", "sticker_packs": packs })
+}
+
+/// Telegram: the arguments of createNewStickerSet (name must end in `_by_<bot>`).
+pub fn telegram_set(m: &Manifest, stickers: &[Rendered]) -> Value {
+    let bot = m.telegram.as_ref().map_or("", |t| t.bot_username.as_str());
+    let mut base: String = m
+        .identifier
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    while base.contains("__") {
+        base = base.replace("__", "_");
+    }
+    let base = base.trim_matches('_');
+    let base = if base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        base.to_string()
+    } else {
+        format!("s{base}")
+    };
+    let suffix = format!("_by_{bot}");
+    let keep = 64usize.saturating_sub(suffix.len());
+    let name = format!("{}{suffix}", &base[..base.len().min(keep)]);
+    json!({
+        "name": name,
+        "title": m.name.chars().take(64).collect::<String>(),
+        "sticker_type": "regular",
+        "stickers": stickers.iter().map(|s| json!({
+            "sticker": s.image_file,
+            "format": "video",
+            "emoji_list": s.emojis,
+            "keywords": s.keywords,
+            "voice": s.sound_file,
+        })).collect::<Vec<_>>(),
+        "thumbnail": "thumb.webm",
+    })
+}
+
+/// Signal: title, author, cover and one emoji per sticker.
+pub fn signal_manifest(m: &Manifest, stickers: &[Rendered]) -> Value {
+    json!({
+        "title": m.name,
+        "author": m.publisher,
+        "cover": stickers.first().map(|s| s.image_file.clone()),
+        "stickers": stickers.iter().map(|s| json!({
+            "file": s.image_file,
+            "emoji": s.emojis.first(),
+            "sound": s.sound_file,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn discord_name(title: &str, id: &str, max: usize) -> String {
+    let t: String = title.chars().take(max).collect();
+    if t.chars().count() >= 2 {
+        t
+    } else {
+        id.chars().take(max).collect()
+    }
+}
+
+/// Discord: stickers and soundboard sounds as the API takes them.
+pub fn discord_listing(stickers: &[Rendered]) -> Value {
+    json!({
+        "stickers": stickers.iter().map(|s| json!({
+            "name": discord_name(&s.title, &s.id, 30),
+            "description": s.alt.clone().unwrap_or_default(),
+            "tags": s.emojis.first().cloned().unwrap_or_default(),
+            "file": s.image_file,
+        })).collect::<Vec<_>>(),
+        "soundboard_sounds": stickers.iter().map(|s| json!({
+            "name": discord_name(&s.title, &s.id, 32),
+            "sound": s.sound_file,
+            "volume": 1.0,
+            "emoji_name": s.emojis.first(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Our canonical pack: the manifest's pack fields and each sticker's files and figures.
+pub fn canonical(m: &Manifest, stickers: &[Rendered], platforms: &[Platform]) -> Value {
+    json!({
+        "format": "soundsticker-pack/1",
+        "name": m.name,
+        "identifier": m.identifier,
+        "publisher": m.publisher,
+        "description": m.description,
+        "license": m.license,
+        "copyright": m.copyright,
+        "platforms": platforms,
+        "stickers": stickers.iter().map(|s| json!({
+            "id": s.id,
+            "title": s.title,
+            "emojis": s.emojis,
+            "keywords": s.keywords,
+            "image": s.image_file,
+            "sound": s.sound_file,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sticker(i: usize) -> Rendered {
+        Rendered {
+            id: format!("s{i}"),
+            image_file: format!("s{i}.webp"),
+            sound_file: format!("s{i}.ogg"),
+            emojis: vec!["🎵".into()],
+            title: format!("Sticker {i}"),
+            alt: None,
+            keywords: vec![],
+            animated: true,
+        }
+    }
+
+    fn manifest() -> Manifest {
+        serde_json::from_str(
+            r#"{"name":"Pack","identifier":"my pack","publisher":"Label","cover":"c.png","platforms":["whatsapp"],
+                "telegram":{"bot_username":"label_bot"},"stickers":[]}"#,
+        )
+        .expect("manifest")
+    }
+
+    #[test]
+    fn whatsapp_splits_packs_of_thirty_with_the_sample_app_fields() {
+        let stickers: Vec<Rendered> = (0..35).map(sticker).collect();
+        let v = whatsapp_contents(&manifest(), &stickers);
+        let packs = v["sticker_packs"].as_array().expect("packs");
+        assert_eq!(packs.len(), 2);
+        assert_eq!(packs[0]["stickers"].as_array().expect("s").len(), 30);
+        assert_eq!(packs[1]["identifier"], "my pack_2");
+        let keys: Vec<&String> = packs[0].as_object().expect("obj").keys().collect();
+        for k in [
+            "identifier",
+            "name",
+            "publisher",
+            "tray_image_file",
+            "image_data_version",
+            "avoid_cache",
+            "animated_sticker_pack",
+            "stickers",
+        ] {
+            assert!(keys.iter().any(|x| *x == k), "missing {k}");
+        }
+    }
+
+    #[test]
+    fn telegram_set_names_follow_the_bot_api_rules() {
+        let v = telegram_set(&manifest(), &[sticker(1)]);
+        let name = v["name"].as_str().expect("name");
+        assert_eq!(name, "my_pack_by_label_bot");
+        assert!(name.len() <= 64 && !name.contains("__"));
+    }
+}
