@@ -62,6 +62,9 @@ pub struct BuildReport {
     pub files: Vec<PathBuf>,
 }
 
+/// One sticker's report and what each target (platform, or `None` for the canonical pack) got.
+type StickerBuild = (StickerReport, Vec<(Option<Platform>, Rendered)>);
+
 /// Where a target's files go inside the build folder.
 fn target_name(p: Option<Platform>) -> &'static str {
     p.map_or("pack", Platform::name)
@@ -107,7 +110,7 @@ fn build_sticker(
     targets: &[Option<Platform>],
     staging: &Path,
     progress: &dyn Progress,
-) -> Result<(StickerReport, Vec<(Option<Platform>, Rendered)>)> {
+) -> Result<StickerBuild> {
     let s = &m.manifest.stickers[index];
     let mut report = StickerReport {
         id: s.id.clone(),
@@ -264,18 +267,17 @@ pub fn build(
         })?;
     let n = m.manifest.stickers.len();
     let done = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Result<(StickerReport, Vec<(Option<Platform>, Rendered)>)>> =
-        pool.install(|| {
-            (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let r = build_sticker(&m, i, &targets, staging.path(), progress);
-                    let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    progress.advance(d, n as u64);
-                    r
-                })
-                .collect()
-        });
+    let results: Vec<Result<StickerBuild>> = pool.install(|| {
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let r = build_sticker(&m, i, &targets, staging.path(), progress);
+                let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress.advance(d, n as u64);
+                r
+            })
+            .collect()
+    });
     let mut stickers = Vec::with_capacity(n);
     let mut rendered: Vec<(Option<Platform>, Rendered)> = Vec::new();
     for r in results {
