@@ -48,9 +48,8 @@ demo: build
 	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/hook.ogg --style pulse --platform telegram -o $(OUT)/pulse-telegram.webm
 	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/blip.ogg --style bars --platform discord -o $(OUT)/bars-discord.png
 	$(BIN) cover $(DEMO)/cover.png --style still --platform whatsapp -o $(OUT)/still-whatsapp.webp
-	$(BIN) --json build $(DEMO)/pack.json --out $(OUT)/packs > $(OUT)/build.json
 	$(BIN) build $(DEMO)/pack.json --out $(OUT)/packs
-	@echo "demo clips and stickers are in $(OUT)/; the demo packs for every platform are in $(OUT)/packs/ (build report: $(OUT)/build.json)"
+	@echo "demo clips and stickers are in $(OUT)/; the demo packs for every platform are in $(OUT)/packs/"
 
 test: deps
 	$(CARGO) test --release --locked
