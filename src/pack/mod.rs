@@ -4,6 +4,7 @@ pub mod archive;
 pub mod build;
 pub mod bundles;
 pub mod init;
+pub mod inspect;
 pub mod json_pos;
 pub mod manifest;
 pub mod settings;
