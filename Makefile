@@ -9,7 +9,7 @@ OUT     := demo-out
 # Build: cmake and a C compiler for the bundled libopus (opusic-sys), pkg-config for -sys crates.
 APT_BUILD := build-essential cmake pkg-config libvpx-dev
 # Independent checks used by the tests and the benchmark, plus GNU time for peak memory.
-APT_TEST  := ffmpeg opus-tools webp sox flac time bc
+APT_TEST  := ffmpeg opus-tools webp sox flac time bc zip unzip
 
 .PHONY: all deps build demo test bench lint assets clean
 

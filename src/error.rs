@@ -65,6 +65,13 @@ pub enum Error {
         issues: Vec<crate::pack::manifest::ManifestIssue>,
     },
 
+    /// A built pack breaks its platform's rules (found by the validator before reporting success).
+    #[error("the {platform} pack breaks the platform's rules:\n{}", violations.join("\n"))]
+    PackInvalid {
+        platform: String,
+        violations: Vec<String>,
+    },
+
     /// The requested output cannot fit the byte budget.
     #[error(
         "cannot fit {duration_s:.3} s of audio into {max_bytes} bytes (needs at least {needed_bytes} bytes at the lowest Opus bitrate); raise --max-bytes or shorten the clip"

@@ -61,6 +61,14 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Check a pack folder or archive against a platform's rules; exit status 1 if anything breaks them.
+    Validate {
+        /// A pack folder (e.g. dist/whatsapp) or archive (.wastickers, .zip).
+        path: PathBuf,
+        /// whatsapp, telegram, signal or discord.
+        #[arg(long)]
+        platform: Platform,
+    },
     /// Print the JSON Schema of the pack manifest (pack.json).
     Schema,
     /// Write a pack.json for a folder of masters and images (one sticker per master, at its loudest part).
@@ -420,6 +428,19 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 render::build_human(&report);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { path, platform } => {
+            let report = soundsticker::pack::validate::validate(&path, platform)?;
+            if cli.json {
+                render::print_json(&report);
+            } else {
+                render::validate_human(&report);
+            }
+            Ok(if report.violations.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Schema => {
             println!("{}", soundsticker::pack::manifest::schema_json());

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use soundsticker::cover::CoverReport;
 use soundsticker::pack::build::BuildReport;
+use soundsticker::pack::validate::ValidationReport;
 use soundsticker::{ClipReport, Error, ProbeReport};
 use std::path::PathBuf;
 
@@ -169,5 +170,29 @@ pub fn build_human(r: &BuildReport) {
         r.stickers.len(),
         names.join(", "),
         r.out.display()
+    );
+}
+
+pub fn validate_human(r: &ValidationReport) {
+    for v in &r.violations {
+        eprintln!(
+            "{}: {}: {} [{}]",
+            r.path.display(),
+            v.file,
+            v.rule,
+            v.source
+        );
+    }
+    let verdict = if r.violations.is_empty() {
+        "valid"
+    } else {
+        "INVALID"
+    };
+    eprintln!(
+        "{} for {}: {verdict} ({} files checked, {} violations)",
+        r.path.display(),
+        r.platform.name(),
+        r.files_checked,
+        r.violations.len()
     );
 }

@@ -352,6 +352,29 @@ pub fn build(
         }
         files.push(dir);
     }
+    // Every platform folder (and the WhatsApp archive) must pass the validator before we report success.
+    for &p in &platforms {
+        let mut targets = vec![st.join(p.name())];
+        if p == Platform::Whatsapp {
+            targets.push(st.join(format!(
+                "{}.wastickers",
+                m.manifest.identifier.replace(' ', "_")
+            )));
+        }
+        for t in targets {
+            let report = super::validate::validate(&t, p)?;
+            if !report.violations.is_empty() {
+                return Err(Error::PackInvalid {
+                    platform: p.name().into(),
+                    violations: report
+                        .violations
+                        .iter()
+                        .map(|v| format!("  {}: {} [{}]", v.file, v.rule, v.source))
+                        .collect(),
+                });
+            }
+        }
+    }
     let pack_dir = st.join("pack");
     let pack_items = of(None);
     write_json(

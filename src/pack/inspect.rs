@@ -188,7 +188,11 @@ fn element(d: &[u8], pos: usize) -> Option<(u32, usize, usize)> {
         size = (size << 8) | u64::from(byte);
     }
     let start = p + size_len;
-    let end = if unknown { d.len() } else { start.saturating_add(size as usize).min(d.len()) };
+    let end = if unknown {
+        d.len()
+    } else {
+        start.saturating_add(size as usize).min(d.len())
+    };
     Some((id, start, end))
 }
 
@@ -239,9 +243,20 @@ fn webm(b: &[u8]) -> Option<ImageFacts> {
 
 /// Visit every element, descending into the masters that hold what we read.
 fn walk(d: &[u8], mut pos: usize, end: usize, visit: &mut dyn FnMut(u32, &[u8])) {
-    const MASTERS: [u32; 8] = [0x1853_8067, 0x1549_A966, 0x1654_AE6B, 0xAE, 0xE0, 0x1F43_B675, 0xA0, 0x75A1];
+    const MASTERS: [u32; 8] = [
+        0x1853_8067,
+        0x1549_A966,
+        0x1654_AE6B,
+        0xAE,
+        0xE0,
+        0x1F43_B675,
+        0xA0,
+        0x75A1,
+    ];
     while pos < end {
-        let Some((id, s, e)) = element(d, pos) else { return };
+        let Some((id, s, e)) = element(d, pos) else {
+            return;
+        };
         if MASTERS.contains(&id) {
             walk(d, s, e, visit);
         } else if id != 0xA1 || s < e {
@@ -257,25 +272,37 @@ fn walk(d: &[u8], mut pos: usize, end: usize, visit: &mut dyn FnMut(u32, &[u8]))
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::art::encode::{apng, gif as gif_enc, webm as webm_enc, webp as webp_enc, Animation};
+    use crate::art::encode::{Animation, apng, gif as gif_enc, webm as webm_enc, webp as webp_enc};
     use image::{Rgba, RgbaImage};
 
     fn anim() -> Animation {
-        let frames = (0..6).map(|i| RgbaImage::from_pixel(64, 64, Rgba([i * 40, 100, 200, 255]))).collect();
+        let frames = (0..6)
+            .map(|i| RgbaImage::from_pixel(64, 64, Rgba([i * 40, 100, 200, 255])))
+            .collect();
         Animation::at_fps(frames, 20.0)
     }
 
     #[test]
     fn reads_our_own_files() {
         let a = anim();
-        let w = inspect(&webp_enc::encode(&a, webp_enc::WebpSettings::default()).expect("webp")).expect("facts");
-        assert_eq!((w.kind, w.width, w.height, w.frames, w.duration_ms), (ImageKind::Webp, 64, 64, 6, 300));
+        let w = inspect(&webp_enc::encode(&a, webp_enc::WebpSettings::default()).expect("webp"))
+            .expect("facts");
+        assert_eq!(
+            (w.kind, w.width, w.height, w.frames, w.duration_ms),
+            (ImageKind::Webp, 64, 64, 6, 300)
+        );
         let p = inspect(&apng::encode(&a, 100.0).expect("apng")).expect("facts");
-        assert_eq!((p.width, p.frames, p.duration_ms, p.min_frame_ms), (64, 6, 300, 50));
+        assert_eq!(
+            (p.width, p.frames, p.duration_ms, p.min_frame_ms),
+            (64, 6, 300, 50)
+        );
         let g = inspect(&gif_enc::encode(&a, 80.0).expect("gif")).expect("facts");
         assert_eq!((g.width, g.frames, g.duration_ms), (64, 6, 300));
         let m = inspect(&webm_enc::encode(&a, 60.0, 4).expect("webm")).expect("facts");
-        assert_eq!((m.width, m.height, m.frames, m.duration_ms, m.has_audio), (64, 64, 6, 300, false));
+        assert_eq!(
+            (m.width, m.height, m.frames, m.duration_ms, m.has_audio),
+            (64, 64, 6, 300, false)
+        );
         assert_eq!(m.codec.as_deref(), Some("V_VP9"));
         assert!(inspect(b"not an image").is_none());
     }

@@ -8,3 +8,4 @@ pub mod inspect;
 pub mod json_pos;
 pub mod manifest;
 pub mod settings;
+pub mod validate;

@@ -1,0 +1,202 @@
+//! `soundsticker validate`: a hand-made WhatsApp pack passes; each broken rule is reported with the
+//! file and the rule's source, with exit status 1; archives are read too.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn cover() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/cover.png")
+}
+
+/// A valid static WhatsApp pack of three stickers, made with our own `cover` command.
+fn make_pack(dir: &Path) {
+    for id in ["a", "b", "c"] {
+        run_ok(&[
+            "cover",
+            p(&cover()),
+            "--style",
+            "still",
+            "--platform",
+            "whatsapp",
+            "-o",
+            p(&dir.join(format!("{id}.webp"))),
+        ]);
+    }
+    run_ok(&[
+        "cover",
+        p(&cover()),
+        "--style",
+        "still",
+        "--size",
+        "96",
+        "--format",
+        "png",
+        "--max-bytes",
+        "50000",
+        "-o",
+        p(&dir.join("tray.png")),
+    ]);
+    write_contents(dir, "pack_id", &["a", "b", "c"], "🎵");
+}
+
+fn write_contents(dir: &Path, identifier: &str, ids: &[&str], emoji: &str) {
+    let stickers: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({ "image_file": format!("{id}.webp"), "emojis": [emoji], "accessibility_text": "x" }))
+        .collect();
+    let contents = serde_json::json!({
+        "android_play_store_link": "", "ios_app_store_link": "",
+        "sticker_packs": [{
+            "identifier": identifier, "name": "Pack", "publisher": "Label", "tray_image_file": "tray.png",
+            "image_data_version": "1", "avoid_cache": false, "publisher_email": "", "publisher_website": "",
+            "privacy_policy_website": "", "license_agreement_website": "", "animated_sticker_pack": false,
+            "stickers": stickers
+        }]
+    });
+    std::fs::write(
+        dir.join("contents.json"),
+        serde_json::to_vec_pretty(&contents).expect("json"),
+    )
+    .expect("write");
+}
+
+fn validate(dir: &Path) -> (i32, serde_json::Value) {
+    let out = run(&["--json", "validate", p(dir), "--platform", "whatsapp"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn rules(v: &serde_json::Value) -> String {
+    v["violations"].to_string()
+}
+
+#[test]
+fn a_valid_pack_passes_and_every_broken_rule_is_named() {
+    let dir = tempdir();
+    let d = dir.path();
+    make_pack(d);
+    let (code, v) = validate(d);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["violations"].as_array().expect("list").len(), 0);
+
+    // Two stickers, a non-emoji and a bad identifier.
+    write_contents(d, "bad..id", &["a", "b"], "x");
+    let (code, v) = validate(d);
+    assert_eq!(code, 1);
+    let r = rules(&v);
+    assert!(r.contains("has 2 stickers; a pack has 3 to 30"), "{r}");
+    assert!(r.contains("is not an emoji"), "{r}");
+    assert!(r.contains("identifier may hold only"), "{r}");
+    assert!(
+        r.contains("StickerPackValidator.java"),
+        "names the rule's source: {r}"
+    );
+
+    // A 256 px sticker, an oversized static sticker and a wrong tray.
+    write_contents(d, "pack_id", &["a", "b", "c"], "🎵");
+    run_ok(&[
+        "cover",
+        p(&cover()),
+        "--style",
+        "still",
+        "--size",
+        "256",
+        "-o",
+        p(&d.join("b.webp")),
+    ]);
+    let mut seed = 7u32;
+    let noise = image::RgbaImage::from_fn(512, 512, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        image::Rgba([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8, 255])
+    });
+    let noise_png = d.join("noise.png");
+    noise.save(&noise_png).expect("png");
+    run_ok(&[
+        "cover",
+        p(&noise_png),
+        "--style",
+        "still",
+        "--size",
+        "512",
+        "--lossless",
+        "--shape",
+        "square",
+        "-o",
+        p(&d.join("c.webp")),
+    ]);
+    run_ok(&[
+        "cover",
+        p(&cover()),
+        "--style",
+        "still",
+        "--size",
+        "100",
+        "--format",
+        "png",
+        "-o",
+        p(&d.join("tray.png")),
+    ]);
+    let (code, v) = validate(d);
+    assert_eq!(code, 1);
+    let r = rules(&v);
+    assert!(r.contains("b.webp") && r.contains("is 256×256"), "{r}");
+    assert!(
+        r.contains("c.webp") && r.contains("the limit is 100000"),
+        "{r}"
+    );
+    assert!(r.contains("tray icon must be a still 96×96 PNG"), "{r}");
+}
+
+#[test]
+fn archives_are_validated_too() {
+    let dir = tempdir();
+    let d = dir.path();
+    let pack = d.join("pack");
+    std::fs::create_dir(&pack).expect("dir");
+    make_pack(&pack);
+    std::fs::remove_file(pack.join("contents.json")).expect("rm");
+    std::fs::write(pack.join("title.txt"), "Pack").expect("title");
+    std::fs::write(pack.join("author.txt"), "Label").expect("author");
+    let archive = d.join("pack.wastickers");
+    let mut args = vec!["-qj".to_string(), archive.display().to_string()];
+    for f in [
+        "a.webp",
+        "b.webp",
+        "c.webp",
+        "tray.png",
+        "title.txt",
+        "author.txt",
+    ] {
+        args.push(pack.join(f).display().to_string());
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    tool("zip", &argv);
+    let out = run(&["validate", p(&archive), "--platform", "whatsapp"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(pack.join("title.txt")).expect("rm");
+    let broken = d.join("broken.wastickers");
+    tool(
+        "zip",
+        &[
+            "-qj",
+            p(&broken),
+            p(&pack.join("a.webp")),
+            p(&pack.join("tray.png")),
+        ],
+    );
+    let out = run(&["validate", p(&broken), "--platform", "whatsapp"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("title.txt") && err.contains("holds 1 stickers"),
+        "{err}"
+    );
+}
