@@ -2,6 +2,7 @@
 //! validator on any pack, ours or anyone's. Container headers are walked by hand (RIFF, PNG chunks,
 //! EBML): only a few fields are needed, and decoding whole animations would be slow for large packs.
 
+use crate::art::encode::mkv::read_element;
 use crate::platform::ImageKind;
 
 /// The facts the platform rules are about.
@@ -19,6 +20,22 @@ pub struct ImageFacts {
     pub has_audio: bool,
     /// WebM: the video codec ID, e.g. `V_VP9`.
     pub codec: Option<String>,
+}
+
+impl ImageFacts {
+    /// Facts of a still image of `kind` with no size known yet.
+    fn empty(kind: ImageKind) -> Self {
+        ImageFacts {
+            kind,
+            width: 0,
+            height: 0,
+            frames: 1,
+            duration_ms: 0,
+            min_frame_ms: 0,
+            has_audio: false,
+            codec: None,
+        }
+    }
 }
 
 fn le24(b: &[u8]) -> u32 {
@@ -43,16 +60,8 @@ pub fn inspect(bytes: &[u8]) -> Option<ImageFacts> {
 }
 
 fn webp(b: &[u8]) -> Option<ImageFacts> {
-    let mut facts = ImageFacts {
-        kind: ImageKind::Webp,
-        width: 0,
-        height: 0,
-        frames: 0,
-        duration_ms: 0,
-        min_frame_ms: 0,
-        has_audio: false,
-        codec: None,
-    };
+    let mut facts = ImageFacts::empty(ImageKind::Webp);
+    facts.frames = 0;
     let mut pos = 12;
     let mut min = u32::MAX;
     while pos + 8 <= b.len() {
@@ -92,16 +101,7 @@ fn webp(b: &[u8]) -> Option<ImageFacts> {
 }
 
 fn png(b: &[u8]) -> Option<ImageFacts> {
-    let mut facts = ImageFacts {
-        kind: ImageKind::Png,
-        width: 0,
-        height: 0,
-        frames: 1,
-        duration_ms: 0,
-        min_frame_ms: 0,
-        has_audio: false,
-        codec: None,
-    };
+    let mut facts = ImageFacts::empty(ImageKind::Png);
     let mut pos = 8;
     let mut fctl = 0usize;
     let mut total_ms = 0f64;
@@ -163,54 +163,13 @@ fn gif(b: &[u8]) -> Option<ImageFacts> {
     })
 }
 
-/// EBML element header at `pos`: (id, payload start, payload end).
-fn element(d: &[u8], pos: usize) -> Option<(u32, usize, usize)> {
-    let first = *d.get(pos)?;
-    let id_len = first.leading_zeros() as usize + 1;
-    if id_len > 4 {
-        return None;
-    }
-    let mut id = 0u32;
-    for i in 0..id_len {
-        id = (id << 8) | u32::from(*d.get(pos + i)?);
-    }
-    let p = pos + id_len;
-    let s0 = *d.get(p)?;
-    let size_len = s0.leading_zeros() as usize + 1;
-    if size_len > 8 {
-        return None;
-    }
-    let mut size = u64::from(s0 & (0xFF >> size_len));
-    let mut unknown = size == u64::from(0xFFu8 >> size_len);
-    for i in 1..size_len {
-        let byte = *d.get(p + i)?;
-        unknown &= byte == 0xFF;
-        size = (size << 8) | u64::from(byte);
-    }
-    let start = p + size_len;
-    let end = if unknown {
-        d.len()
-    } else {
-        start.saturating_add(size as usize).min(d.len())
-    };
-    Some((id, start, end))
-}
-
 fn uint(d: &[u8]) -> u64 {
     d.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b))
 }
 
 fn webm(b: &[u8]) -> Option<ImageFacts> {
-    let mut facts = ImageFacts {
-        kind: ImageKind::Webm,
-        width: 0,
-        height: 0,
-        frames: 0,
-        duration_ms: 0,
-        min_frame_ms: 0,
-        has_audio: false,
-        codec: None,
-    };
+    let mut facts = ImageFacts::empty(ImageKind::Webm);
+    facts.frames = 0;
     let mut scale_ns = 1_000_000f64;
     let mut duration_units = 0f64;
     let mut default_ns = 0u64;
@@ -254,7 +213,7 @@ fn walk(d: &[u8], mut pos: usize, end: usize, visit: &mut dyn FnMut(u32, &[u8]))
         0x75A1,
     ];
     while pos < end {
-        let Some((id, s, e)) = element(d, pos) else {
+        let Some((id, s, e)) = read_element(d, pos) else {
             return;
         };
         if MASTERS.contains(&id) {

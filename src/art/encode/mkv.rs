@@ -135,8 +135,9 @@ pub fn write(
     [header, segment].concat()
 }
 
-/// Read an EBML element header at `pos`: (id, payload start, payload end).
-fn read_element(data: &[u8], pos: usize) -> Option<(u32, usize, usize)> {
+/// Read an EBML element header at `pos`: (id, payload start, payload end). An unknown size (all ones,
+/// as live muxers write) runs to the end of `data`.
+pub(crate) fn read_element(data: &[u8], pos: usize) -> Option<(u32, usize, usize)> {
     let first = *data.get(pos)?;
     let id_len = first.leading_zeros() as usize + 1;
     if id_len > 4 {
@@ -153,13 +154,20 @@ fn read_element(data: &[u8], pos: usize) -> Option<(u32, usize, usize)> {
         return None;
     }
     let mut size = u64::from(s0 & (0xFF >> size_len));
+    let mut unknown = size == u64::from(0xFFu8 >> size_len);
     for i in 1..size_len {
-        size = (size << 8) | u64::from(*data.get(p + i)?);
+        let byte = *data.get(p + i)?;
+        unknown &= byte == 0xFF;
+        size = (size << 8) | u64::from(byte);
     }
     let start = p + size_len;
-    let end = start
-        .checked_add(usize::try_from(size).ok()?)?
-        .min(data.len());
+    let end = if unknown {
+        data.len()
+    } else {
+        start
+            .checked_add(usize::try_from(size).ok()?)?
+            .min(data.len())
+    };
     Some((id, start, end))
 }
 
