@@ -90,22 +90,12 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
     let tg = out.join("telegram");
     for id in ["one", "three"] {
         let webm = tg.join(format!("{id}.webm"));
-        let probe = String::from_utf8_lossy(
-            &tool(
-                "ffprobe",
-                &[
-                    "-v",
-                    "error",
-                    "-show_entries",
-                    "stream=codec_type,codec_name,width:format=duration",
-                    "-of",
-                    "default=nw=1",
-                    p(&webm),
-                ],
-            )
-            .stdout,
-        )
-        .into_owned();
+        let probe = ffprobe_show(
+            &webm,
+            &[],
+            "stream=codec_type,codec_name,width:format=duration",
+            "default=nw=1",
+        );
         assert!(
             probe.contains("codec_name=vp9")
                 && probe.contains("width=512")
@@ -135,22 +125,12 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
             .to_string()
             .contains("shortened")
     );
-    let probe = String::from_utf8_lossy(
-        &tool(
-            "ffprobe",
-            &[
-                "-v",
-                "error",
-                "-show_entries",
-                "stream=codec_name,width",
-                "-of",
-                "csv=p=0",
-                p(&dc.join("one.png")),
-            ],
-        )
-        .stdout,
-    )
-    .into_owned();
+    let probe = ffprobe_show(
+        &dc.join("one.png"),
+        &[],
+        "stream=codec_name,width",
+        "csv=p=0",
+    );
     assert_eq!(probe.trim(), "apng,320");
 
     // Archives.

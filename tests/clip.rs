@@ -451,19 +451,7 @@ fn tags_picture_and_byte_identical_rebuilds() {
     assert!(text.contains("Playback gain: 0 dB"));
     assert!(!text.contains("REPLAYGAIN"));
     // ffmpeg sees the embedded cover as an attached picture stream.
-    let probe = tool(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "csv=p=0",
-            p(&a),
-        ],
-    );
-    let streams = String::from_utf8_lossy(&probe.stdout);
+    let streams = ffprobe_show(&a, &[], "stream=codec_name,width,height", "csv=p=0");
     assert!(
         streams.contains("mjpeg,256,256"),
         "picture stream missing: {streams}"

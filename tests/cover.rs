@@ -35,20 +35,12 @@ fn covers(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn ffprobe_video(path: &Path) -> (String, u32, u32, usize, usize) {
-    let out = tool(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-count_frames",
-            "-show_entries",
-            "stream=codec_type,codec_name,width,height,nb_read_frames",
-            "-of",
-            "csv=p=0",
-            p(path),
-        ],
+    let text = ffprobe_show(
+        path,
+        &["-count_frames"],
+        "stream=codec_type,codec_name,width,height,nb_read_frames",
+        "csv=p=0",
     );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let audio = text.lines().filter(|l| l.contains("audio")).count();
     let line = text
         .lines()
@@ -174,19 +166,12 @@ fn every_style_and_format_is_valid_for_independent_tools() {
         }
     }
     // WebM: duration 2 s and 30 fps as ffprobe sees them.
-    let out = tool(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration:stream=r_frame_rate",
-            "-of",
-            "default=nw=1",
-            p(&d.join("bars.webm")),
-        ],
+    let text = ffprobe_show(
+        &d.join("bars.webm"),
+        &[],
+        "format=duration:stream=r_frame_rate",
+        "default=nw=1",
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("r_frame_rate=30/1"), "{text}");
     let dur: f64 = text
         .lines()

@@ -309,17 +309,5 @@ fn opus_masters_keep_their_tags() {
 }
 
 fn ffprobe_tags(path: &Path) -> String {
-    let out = tool(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-show_entries",
-            "stream_tags:format_tags",
-            "-of",
-            "default=nw=1",
-            p(path),
-        ],
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ffprobe_show(path, &[], "stream_tags:format_tags", "default=nw=1")
 }

@@ -210,23 +210,23 @@ pub fn read_wav(path: &Path) -> (Vec<f32>, u16) {
     (samples, spec.channels)
 }
 
+/// ffprobe's `-show_entries ENTRIES` for `path`, printed with `-of FORMAT` (`extra` goes before them,
+/// e.g. `-count_frames`).
+pub fn ffprobe_show(path: &Path, extra: &[&str], entries: &str, format: &str) -> String {
+    let mut args = vec!["-v", "error"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-show_entries", entries, "-of", format, p(path)]);
+    String::from_utf8_lossy(&tool("ffprobe", &args).stdout).into_owned()
+}
+
 /// ffprobe's view of the first audio stream: (codec_name, sample_rate, channels).
 pub fn ffprobe_stream(path: &Path) -> (String, u32, u32) {
-    let out = tool(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-select_streams",
-            "a:0",
-            "-show_entries",
-            "stream=codec_name,sample_rate,channels",
-            "-of",
-            "default=nw=1",
-            p(path),
-        ],
+    let text = ffprobe_show(
+        path,
+        &["-select_streams", "a:0"],
+        "stream=codec_name,sample_rate,channels",
+        "default=nw=1",
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     let get = |k: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{k}=")))
