@@ -3,6 +3,7 @@
 use crate::audio::loudness::{LoudnessStats, Meter};
 use crate::audio::source::{Source, Tags};
 use crate::error::{Error, Result};
+use crate::output::file_label;
 use crate::progress::{Progress, Stage};
 use crate::timecode::Timecode;
 use serde::Serialize;
@@ -29,9 +30,7 @@ pub struct ProbeReport {
 
 /// Decode `path` completely, measuring as it goes (memory stays constant whatever the length).
 pub fn probe(path: &Path, progress: &dyn Progress) -> Result<ProbeReport> {
-    let item = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let item = file_label(path);
     progress.stage(&item, Stage::Measure);
     let mut source = Source::open(path)?;
     let info = source.info().clone();

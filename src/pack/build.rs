@@ -10,6 +10,7 @@ use crate::art::styles::Style;
 use crate::clip::{ClipReport, ClipRequest, clip};
 use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
 use crate::error::{Error, Result};
+use crate::output::file_label;
 use crate::platform::{ImageKind, Platform};
 use crate::progress::{Progress, Stage};
 use rayon::prelude::*;
@@ -169,8 +170,8 @@ fn build_sticker(
             target,
             Rendered {
                 id: s.id.clone(),
-                image_file: file_name(&image_file),
-                sound_file: file_name(&sound_file),
+                image_file: file_label(&image_file),
+                sound_file: file_label(&sound_file),
                 emojis: s.emojis.clone(),
                 title: s.title.clone().unwrap_or_else(|| s.id.clone()),
                 alt: s.alt.clone(),
@@ -180,11 +181,6 @@ fn build_sticker(
         ));
     }
     Ok((report, rendered))
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {

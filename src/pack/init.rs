@@ -4,7 +4,7 @@
 use super::manifest::{self, Manifest, Sticker, StickerSettings, TelegramSettings};
 use crate::audio::source::Source;
 use crate::error::{Error, Result};
-use crate::output::AtomicFile;
+use crate::output::{AtomicFile, file_label};
 use crate::platform::Platform;
 use crate::timecode::Timecode;
 use ebur128::{EbuR128, Mode};
@@ -170,10 +170,6 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             ),
         )
     })?;
-    let name_of = |p: &Path| {
-        p.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    };
     let stem_of = |p: &Path| {
         p.file_stem()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
@@ -194,12 +190,12 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
         let own_cover = images
             .iter()
             .find(|i| stem_of(i) == stem_of(m))
-            .map(|i| name_of(i));
+            .map(|i| file_label(i));
         for start in loudest_windows(m, window_ms, per_master)? {
             let taken: Vec<String> = stickers.iter().map(|s: &Sticker| s.id.clone()).collect();
             stickers.push(Sticker {
                 id: id_from(&stem_of(m), &taken),
-                master: name_of(m),
+                master: file_label(m),
                 start: start.to_string(),
                 end: None,
                 duration: Some(opts.duration.to_string()),
@@ -227,7 +223,7 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
         email: None,
         license: None,
         copyright: None,
-        cover: name_of(cover),
+        cover: file_label(cover),
         platforms: opts.platforms.clone(),
         telegram: opts
             .platforms
