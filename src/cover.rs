@@ -237,7 +237,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         ),
     };
 
-    progress.stage(&item, Stage::Normalise);
+    progress.stage(&item, Stage::Render);
     let renderer = Renderer::new(
         o.style,
         &shaped,

@@ -72,6 +72,14 @@ pub enum Error {
         violations: Vec<String>,
     },
 
+    /// A merge found rendered stickers missing from every shard folder.
+    #[error("{detail}")]
+    Incomplete { detail: String },
+
+    /// The caller asked to stop (Ctrl-C); nothing was written.
+    #[error("interrupted; the previous output is untouched")]
+    Cancelled,
+
     /// The requested output cannot fit the byte budget.
     #[error(
         "cannot fit {duration_s:.3} s of audio into {max_bytes} bytes (needs at least {needed_bytes} bytes at the lowest Opus bitrate); raise --max-bytes or shorten the clip"
@@ -98,6 +106,18 @@ fn format_issues(issues: &[crate::pack::manifest::ManifestIssue]) -> String {
 }
 
 impl Error {
+    /// The process exit status for this error: 2 when the user must fix the invocation or the
+    /// inputs, 130 when interrupted, 1 when processing failed.
+    pub fn exit_code(&self) -> u8 {
+        if self.is_usage() {
+            2
+        } else if matches!(self, Error::Cancelled) {
+            130
+        } else {
+            1
+        }
+    }
+
     /// True when the user must fix the invocation or the inputs (exit status 2), false when processing
     /// failed (exit status 1).
     pub fn is_usage(&self) -> bool {

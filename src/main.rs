@@ -1,7 +1,8 @@
 //! The `soundsticker` command: parses arguments, calls the library, shows progress and results.
 //!
 //! Exit status: 0 success; 1 processing failed (encoding, writing, a target that cannot be met);
-//! 2 usage or input error (bad option, unreadable or unsupported input, range outside the track).
+//! 2 usage or input error (bad option, unreadable or unsupported input, range outside the track, bad
+//! manifest); 130 interrupted (Ctrl-C), with the previous output untouched.
 
 mod cli;
 
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
                 eprintln!("  caused by: {s}");
                 source = s.source();
             }
-            ExitCode::from(if err.is_usage() { 2 } else { 1 })
+            ExitCode::from(err.exit_code())
         }
     }
 }

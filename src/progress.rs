@@ -9,6 +9,10 @@ pub enum Stage {
     Encode,
     Verify,
     Measure,
+    /// Drawing the animated cover.
+    Render,
+    /// Copying a result from the build cache.
+    Cached,
 }
 
 impl Stage {
@@ -21,6 +25,8 @@ impl Stage {
             Stage::Encode => "encoding",
             Stage::Verify => "verifying",
             Stage::Measure => "measuring",
+            Stage::Render => "rendering",
+            Stage::Cached => "from cache",
         }
     }
 }
@@ -31,6 +37,30 @@ pub trait Progress: Sync {
     fn stage(&self, _item: &str, _stage: Stage) {}
     /// `done` of `total` units of the current stage are finished (units are the stage's own, e.g. frames).
     fn advance(&self, _done: u64, _total: u64) {}
+    /// A whole piece of a larger job (a sticker for one platform in a pack build) is finished:
+    /// `done` of `total` pieces.
+    fn item_done(&self, _item: &str, _done: u64, _total: u64) {}
+    /// Asked between pieces of work: true makes the job stop early with [`crate::Error::Cancelled`],
+    /// leaving nothing half-written.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Reports another operation's stages under one item name and keeps its fine-grained `advance` calls
+/// (frames of one clip) out of a caller that counts bigger pieces.
+pub struct Scoped<'a> {
+    pub inner: &'a dyn Progress,
+    pub item: String,
+}
+
+impl Progress for Scoped<'_> {
+    fn stage(&self, _item: &str, stage: Stage) {
+        self.inner.stage(&self.item, stage);
+    }
+    fn cancelled(&self) -> bool {
+        self.inner.cancelled()
+    }
 }
 
 /// A `Progress` that ignores everything.

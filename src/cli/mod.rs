@@ -60,6 +60,21 @@ enum Command {
         /// Stickers rendered in parallel (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Encode every sticker again instead of copying unchanged ones from the cache (refreshes it).
+        #[arg(long)]
+        force: bool,
+        /// Cache folder (default: .soundsticker-cache/ beside the manifest).
+        #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+        cache: Option<PathBuf>,
+        /// Use no cache: neither read nor keep results.
+        #[arg(long)]
+        no_cache: bool,
+        /// Build only shard I of N (stickers I, I+N, ...) into --out, for CI matrices; no packs.
+        #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+        shard: Option<soundsticker::pack::shard::Shard>,
+        /// Assemble the packs from the --out folders of `build --shard` runs.
+        #[arg(long, value_name = "DIR", num_args = 1..)]
+        merge: Vec<PathBuf>,
     },
     /// Check a pack folder or archive against a platform's rules; exit status 1 if anything breaks them.
     Validate {
@@ -359,8 +374,20 @@ fn clip_options(a: &ClipArgs) -> Result<ClipOptions, Error> {
 }
 
 /// Run the parsed command.
+/// A bar on a terminal, lines in logs and pipes (and with CI set), nothing with --quiet.
+fn progress_mode(cli: &Cli) -> progress_bar::Mode {
+    if cli.quiet {
+        progress_bar::Mode::Silent
+    } else if progress_bar::interactive() {
+        progress_bar::Mode::Bar
+    } else {
+        progress_bar::Mode::Lines
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let show_progress = !cli.quiet && !cli.json && progress_bar::interactive();
+    let mode = progress_mode(&cli);
     match cli.command {
         Command::Probe { files } => {
             let bar = progress_bar::Bar::new(show_progress);
@@ -369,7 +396,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             for f in &files {
                 let r = soundsticker::probe(f, &bar);
                 if let Err(e) = &r {
-                    worst = worst.max(if e.is_usage() { 2 } else { 1 });
+                    worst = worst.max(e.exit_code());
                 }
                 results.push(r);
             }
@@ -412,13 +439,23 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             out,
             platform,
             jobs,
+            force,
+            cache,
+            no_cache,
+            shard,
+            merge,
         } => {
             let opts = soundsticker::pack::build::BuildOptions {
                 out,
                 platforms: platform,
                 jobs,
+                cache,
+                no_cache,
+                force,
+                shard,
+                merge,
             };
-            let bar = progress_bar::Bar::new(show_progress);
+            let bar = progress_bar::BuildBar::new(mode);
             let report = soundsticker::pack::build::build(&manifest, &opts, &bar);
             bar.finish();
             let report = report?;

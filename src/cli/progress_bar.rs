@@ -1,8 +1,12 @@
-//! The terminal side of `Progress`: an indicatif spinner/bar on stderr, or nothing.
+//! The terminal side of `Progress`: an indicatif spinner/bar on stderr, plain lines, or nothing.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use soundsticker::{Progress, Stage};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// True when progress should be drawn: stderr is a terminal and CI is not set.
 pub fn interactive() -> bool {
@@ -55,5 +59,116 @@ impl Progress for Bar {
             self.bar.set_length(total);
             self.bar.set_position(done.min(total));
         }
+    }
+}
+
+/// How a long job shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A live bar on a terminal.
+    Bar,
+    /// One line per finished piece on stderr (CI logs, pipes).
+    Lines,
+    /// Nothing (`--quiet`).
+    Silent,
+}
+
+/// The pack build's display: one overall bar with ETA and a count of pieces per stage, or plain lines;
+/// and the Ctrl-C flag the build polls to stop cleanly.
+pub struct BuildBar {
+    mode: Mode,
+    bar: ProgressBar,
+    stages: Mutex<BTreeMap<String, Stage>>,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+}
+
+impl BuildBar {
+    pub fn new(mode: Mode) -> Self {
+        let bar = if mode == Mode::Bar {
+            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} building {pos}/{len} {wide_bar} eta {eta}\n  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        // First Ctrl-C: stop after the pieces in flight, removing the staging folder; second: now.
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping: finishing the stickers in flight (Ctrl-C again to quit at once)");
+        });
+        BuildBar {
+            mode,
+            bar,
+            stages: Mutex::new(BTreeMap::new()),
+            started: Instant::now(),
+            stop,
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    fn stages(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Stage>> {
+        self.stages.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// "2 encoding · 1 rendering": what the pieces in flight are doing.
+    fn summary(stages: &BTreeMap<String, Stage>) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in stages.values() {
+            *counts.entry(s.label()).or_default() += 1;
+        }
+        counts
+            .iter()
+            .map(|(label, n)| format!("{n} {label}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
+impl Progress for BuildBar {
+    fn stage(&self, item: &str, stage: Stage) {
+        if self.mode != Mode::Bar {
+            return;
+        }
+        let mut stages = self.stages();
+        stages.insert(item.to_string(), stage);
+        self.bar.set_message(Self::summary(&stages));
+    }
+
+    fn item_done(&self, item: &str, done: u64, total: u64) {
+        let cached = {
+            let mut stages = self.stages();
+            let cached = stages.remove(item) == Some(Stage::Cached);
+            self.bar.set_message(Self::summary(&stages));
+            cached
+        };
+        match self.mode {
+            Mode::Bar => {
+                self.bar.set_length(total);
+                self.bar.set_position(done);
+            }
+            Mode::Lines => eprintln!(
+                "[{done}/{total}] {item}{} ({:.0} s)",
+                if cached { " (cached)" } else { "" },
+                self.started.elapsed().as_secs_f64()
+            ),
+            Mode::Silent => {}
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
     }
 }

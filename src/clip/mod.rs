@@ -61,8 +61,78 @@ pub struct ClipReport {
     pub warnings: Vec<String>,
 }
 
+/// A stretch of a master decoded into memory once, to cut one or more clips from (a pack cuts each
+/// sticker's range for several platforms from one read of the master).
+#[derive(Debug, Clone)]
+pub struct DecodedRange {
+    pub input: PathBuf,
+    pub info: SourceInfo,
+    /// The span held in `pcm`, at the master's rate.
+    pub range: FrameRange,
+    pub pcm: Pcm,
+    /// Frames the decoder produced to get the span.
+    pub decoded_frames: u64,
+}
+
+impl DecodedRange {
+    /// Decode the range that `opts` (start, end or duration) asks for.
+    pub fn read(input: &Path, opts: &ClipOptions) -> Result<Self> {
+        let mut source = Source::open(input)?;
+        let info = source.info().clone();
+        let range = range::resolve(&info, input, opts)?;
+        let (pcm, stats) = range::decode(&mut source, range)?;
+        Ok(DecodedRange {
+            input: input.to_path_buf(),
+            info,
+            range,
+            pcm,
+            decoded_frames: stats.decoded,
+        })
+    }
+
+    /// First frame after the decoded span.
+    fn end_frame(&self) -> u64 {
+        self.range.start_frame + self.pcm.frames() as u64
+    }
+
+    /// The frames of `range`, which must lie inside the decoded span.
+    fn cut(&self, range: FrameRange) -> Result<Pcm> {
+        let end = range.end_frame.unwrap_or(self.end_frame());
+        let reaches_end = range.end_frame.is_some() || self.range.end_frame.is_none();
+        if range.start_frame < self.range.start_frame || end > self.end_frame() || !reaches_end {
+            return Err(Error::range(
+                &self.input,
+                format!(
+                    "{}-{} lies outside the decoded span {}-{}",
+                    Timecode::from_frames(range.start_frame, range.rate),
+                    Timecode::from_frames(end, range.rate),
+                    Timecode::from_frames(self.range.start_frame, range.rate),
+                    Timecode::from_frames(self.end_frame(), range.rate)
+                ),
+            ));
+        }
+        let ch = self.pcm.channels();
+        let from = (range.start_frame - self.range.start_frame) as usize * ch;
+        let to = (end - self.range.start_frame) as usize * ch;
+        Ok(Pcm {
+            rate: self.pcm.rate,
+            layout: self.pcm.layout.clone(),
+            samples: self.pcm.samples[from..to].to_vec(),
+        })
+    }
+}
+
 /// Make one clip file. Nothing is written unless everything succeeds.
 pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
+    check(req)?;
+    // Claim the output before decoding, so a clash with the input is reported before any work.
+    reserve(&req.output, &[&req.input])?;
+    progress.stage(&file_label(&req.input), Stage::Decode);
+    let decoded = DecodedRange::read(&req.input, &req.options)?;
+    clip_from(&decoded, req, progress)
+}
+
+fn check(req: &ClipRequest) -> Result<OutputFormat> {
     let opts = &req.options;
     opts.validate()?;
     let format = OutputFormat::from_path(&req.output, opts.wav_bits)?;
@@ -72,14 +142,23 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
             "Ogg Opus output is always 48000 Hz",
         ));
     }
+    Ok(format)
+}
+
+/// Make one clip file from a range already decoded (`req.input` must be the file `decoded` came from,
+/// and the clip's range must lie inside the decoded span).
+pub fn clip_from(
+    decoded: &DecodedRange,
+    req: &ClipRequest,
+    progress: &dyn Progress,
+) -> Result<ClipReport> {
+    let opts = &req.options;
+    let format = check(req)?;
     let out_file = reserve(&req.output, &[&req.input])?;
     let item = file_label(&req.input);
-
-    progress.stage(&item, Stage::Decode);
-    let mut source = Source::open(&req.input)?;
-    let info = source.info().clone();
-    let range = range::resolve(&source, opts)?;
-    let (pcm, stats) = range::decode(&mut source, range)?;
+    let info = &decoded.info;
+    let range = range::resolve(info, &req.input, opts)?;
+    let pcm = decoded.cut(range)?;
     let end_frame = range.start_frame + pcm.frames() as u64;
 
     let mut warnings = Vec::new();
@@ -101,7 +180,7 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
         }
         _ => None,
     };
-    let comments = build_comments(&info, &req.input, range, end_frame, opts)?;
+    let comments = build_comments(info, &req.input, range, end_frame, opts)?;
     let rendered = render::render(&pcm, opts, format, master_lufs, &comments, progress, &item)?;
     warnings.extend(rendered.warnings);
     out_file.commit(&rendered.bytes)?;
@@ -109,8 +188,8 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
     Ok(ClipReport {
         source: req.input.clone(),
         output: req.output.clone(),
-        container: info.container,
-        codec: info.codec,
+        container: info.container.clone(),
+        codec: info.codec.clone(),
         range: RangeReport {
             start: Timecode::from_frames(range.start_frame, range.rate).to_string(),
             end: Timecode::from_frames(end_frame, range.rate).to_string(),
@@ -122,7 +201,7 @@ pub fn clip(req: &ClipRequest, progress: &dyn Progress) -> Result<ClipReport> {
         frames: out_frames(end_frame - range.start_frame, range.rate, rate),
         sample_rate: rate,
         channels: channel_report,
-        decoded_frames: stats.decoded,
+        decoded_frames: decoded.decoded_frames,
         loudness: rendered.loudness,
         encoding: rendered.encoding,
         warnings,

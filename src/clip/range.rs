@@ -2,10 +2,11 @@
 
 use super::options::ClipOptions;
 use crate::audio::pcm::Pcm;
-use crate::audio::source::{Source, StreamStats};
+use crate::audio::source::{Source, SourceInfo, StreamStats};
 use crate::error::{Error, Result};
 use crate::timecode::Timecode;
 use serde::Serialize;
+use std::path::Path;
 
 /// A frame range at the master's own rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -17,10 +18,8 @@ pub struct FrameRange {
 }
 
 /// Resolve `--start` and `--end`/`--duration` against a master's rate and declared length.
-pub fn resolve(source: &Source, opts: &ClipOptions) -> Result<FrameRange> {
-    let info = source.info();
+pub fn resolve(info: &SourceInfo, path: &Path, opts: &ClipOptions) -> Result<FrameRange> {
     let rate = info.rate;
-    let path = source.path();
     let start_frame = opts.start.to_frames(rate);
     let end_frame = match (opts.end, opts.duration) {
         (Some(e), _) => Some(e.to_frames(rate)),

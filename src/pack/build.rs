@@ -1,21 +1,25 @@
-//! `build`: every sticker of a manifest rendered for every platform (in parallel), each platform's
-//! metadata and archive, all written to a staging folder and swapped into place only when complete, so
-//! a failed build leaves the previous pack untouched.
+//! `build`: every sticker of a manifest rendered for every platform (in parallel, through the build
+//! cache), each platform's metadata and archive, a preview page, all written to a staging folder and
+//! swapped into place only when complete and valid, so a failed or interrupted build leaves the
+//! previous output untouched.
 
-use super::archive::write_zip;
-use super::bundles::{self, Rendered};
-use super::manifest::{self, LoadedManifest};
-use super::settings::{clip_options, cover_options};
-use crate::art::styles::Style;
-use crate::clip::{ClipReport, ClipRequest, clip};
-use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
+use super::assemble::{Assembly, write_json};
+use super::cache::{Cache, FileHashes};
+use super::manifest;
+use super::report::CacheReport;
+pub use super::report::{BuildReport, OutputFile, StickerReport};
+use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
+use super::staging::Staging;
+use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
 use crate::error::{Error, Result};
-use crate::output::file_label;
-use crate::platform::{ImageKind, Platform};
-use crate::progress::{Progress, Stage};
+use crate::platform::Platform;
+use crate::progress::Progress;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+
+/// The cache folder used unless `--cache` says otherwise, beside the manifest.
+pub const DEFAULT_CACHE: &str = ".soundsticker-cache";
 
 /// How to build.
 #[derive(Debug, Clone, Default)]
@@ -26,204 +30,16 @@ pub struct BuildOptions {
     pub platforms: Vec<Platform>,
     /// Parallel stickers (default: one per core).
     pub jobs: Option<usize>,
-}
-
-/// One file written for one sticker.
-#[derive(Debug, Clone, Serialize)]
-pub struct OutputFile {
-    /// `whatsapp`, `telegram`, `signal`, `discord` or `pack`.
-    pub target: String,
-    pub file: PathBuf,
-    pub bytes: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_s: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lufs: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dbtp: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ssim: Option<f64>,
-}
-
-/// Everything made for one sticker.
-#[derive(Debug, Clone, Serialize)]
-pub struct StickerReport {
-    pub id: String,
-    pub outputs: Vec<OutputFile>,
-    pub warnings: Vec<String>,
-}
-
-/// The build's report.
-#[derive(Debug, Clone, Serialize)]
-pub struct BuildReport {
-    pub out: PathBuf,
-    pub platforms: Vec<Platform>,
-    pub stickers: Vec<StickerReport>,
-    /// Pack-level files: metadata, tray icons, thumbnails, archives.
-    pub files: Vec<PathBuf>,
-}
-
-/// One sticker's report and what each target (platform, or `None` for the canonical pack) got.
-type StickerBuild = (StickerReport, Vec<(Option<Platform>, Rendered)>);
-
-/// Where a target's files go inside the build folder.
-fn target_name(p: Option<Platform>) -> &'static str {
-    p.map_or("pack", Platform::name)
-}
-
-fn image_ext(kind: ImageKind) -> &'static str {
-    match kind {
-        ImageKind::Webp => "webp",
-        ImageKind::Png => "png",
-        ImageKind::Gif => "gif",
-        ImageKind::Webm => "webm",
-    }
-}
-
-fn sound_output(target: &str, file: &Path, r: &ClipReport) -> OutputFile {
-    OutputFile {
-        target: target.into(),
-        file: file.to_path_buf(),
-        bytes: r.encoding.bytes,
-        duration_s: Some(r.duration_s),
-        lufs: r.loudness.achieved_lufs,
-        dbtp: r.loudness.achieved_true_peak_dbtp,
-        ssim: None,
-    }
-}
-
-fn image_output(target: &str, file: &Path, r: &CoverReport) -> OutputFile {
-    OutputFile {
-        target: target.into(),
-        file: file.to_path_buf(),
-        bytes: r.bytes,
-        duration_s: Some(f64::from(r.duration_ms) / 1000.0),
-        lufs: None,
-        dbtp: None,
-        ssim: Some(r.fitted.ssim),
-    }
-}
-
-/// Render one sticker for every target: its sound clip, then its animation driven by that clip.
-fn build_sticker(
-    m: &LoadedManifest,
-    index: usize,
-    targets: &[Option<Platform>],
-    staging: &Path,
-    progress: &dyn Progress,
-) -> Result<StickerBuild> {
-    let s = &m.manifest.stickers[index];
-    let mut report = StickerReport {
-        id: s.id.clone(),
-        outputs: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let mut rendered = Vec::new();
-    let art = m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover));
-    for &target in targets {
-        let dir = staging.join(target_name(target));
-        // Sound: the canonical pack keeps the sticker's own channels (Telegram's rules); platforms
-        // apply theirs.
-        let sound_platform = target.unwrap_or(Platform::Telegram);
-        let (clip_opts, warning) = clip_options(m, index, sound_platform)?;
-        report.warnings.extend(warning);
-        let sound_file = dir.join(format!("{}.ogg", s.id));
-        progress.stage(&s.id, Stage::Encode);
-        let clip_report = clip(
-            &ClipRequest {
-                input: m.resolve(&s.master),
-                output: sound_file.clone(),
-                options: clip_opts,
-            },
-            progress,
-        )?;
-        report.warnings.extend(clip_report.warnings.iter().cloned());
-        report
-            .outputs
-            .push(sound_output(target_name(target), &sound_file, &clip_report));
-        // Image: platform rules (the canonical pack uses WhatsApp's: 512 px animated WebP).
-        let image_platform = target.unwrap_or(Platform::Whatsapp);
-        let cover_opts = cover_options(m, index, image_platform);
-        let kind = image_platform.sticker_rules().animated_format;
-        let image_file = dir.join(format!("{}.{}", s.id, image_ext(kind)));
-        let cover_report = cover(
-            &CoverRequest {
-                cover: art.clone(),
-                audio: Some(sound_file.clone()),
-                output: image_file.clone(),
-                options: cover_opts,
-            },
-            progress,
-        )?;
-        report.warnings.extend(
-            cover_report
-                .warnings
-                .iter()
-                .map(|w| format!("{}: {w}", target_name(target))),
-        );
-        report.outputs.push(image_output(
-            target_name(target),
-            &image_file,
-            &cover_report,
-        ));
-        rendered.push((
-            target,
-            Rendered {
-                id: s.id.clone(),
-                image_file: file_label(&image_file),
-                sound_file: file_label(&sound_file),
-                emojis: s.emojis.clone(),
-                title: s.title.clone().unwrap_or_else(|| s.id.clone()),
-                alt: s.alt.clone(),
-                keywords: s.keywords.clone(),
-                animated: true,
-            },
-        ));
-    }
-    Ok((report, rendered))
-}
-
-fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Encode {
-        detail: format!("JSON: {e}"),
-    })?;
-    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::write(path, e))
-}
-
-/// A still icon of the pack cover (tray icons, thumbnails).
-fn icon(
-    m: &LoadedManifest,
-    out: &Path,
-    size: u32,
-    format: ImageKind,
-    max_bytes: u64,
-    audio: Option<&Path>,
-) -> Result<()> {
-    let style = if audio.is_some() {
-        Style::Pulse
-    } else {
-        Style::Still
-    };
-    cover(
-        &CoverRequest {
-            cover: m.resolve(&m.manifest.cover),
-            audio: audio.map(Path::to_path_buf),
-            output: out.to_path_buf(),
-            options: CoverOptions {
-                style,
-                format: Some(format),
-                size: Some(size),
-                max_bytes: Some(max_bytes),
-                max_duration: audio.map(|_| crate::timecode::Timecode::from_millis(3_000)),
-                fps: audio.map(|_| 30.0),
-                outline: 0,
-                margin: 0,
-                ..CoverOptions::default()
-            },
-        },
-        &crate::progress::NoProgress,
-    )
-    .map(|_| ())
+    /// Cache folder (default: [`DEFAULT_CACHE`] beside the manifest).
+    pub cache: Option<PathBuf>,
+    /// Use no cache at all.
+    pub no_cache: bool,
+    /// Encode everything again (and refresh the cache).
+    pub force: bool,
+    /// Build one shard only: its rendered stickers, no packs.
+    pub shard: Option<Shard>,
+    /// Assemble the packs from these shard folders.
+    pub merge: Vec<PathBuf>,
 }
 
 /// Build the packs of the manifest at `manifest_path`.
@@ -233,192 +49,165 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<BuildReport> {
     let m = manifest::load(manifest_path)?;
+    if opts.shard.is_some() && !opts.merge.is_empty() {
+        return Err(Error::invalid(
+            "--merge",
+            "--shard builds one shard and --merge assembles shards; use one or the other",
+        ));
+    }
     let platforms: Vec<Platform> = if opts.platforms.is_empty() {
         m.manifest.platforms.clone()
     } else {
         opts.platforms.clone()
     };
+    for dir in &opts.merge {
+        check_shard_dir(dir, &m)?;
+    }
     let out = opts.out.clone().unwrap_or_else(|| m.dir.join("dist"));
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let staging = Staging::create(&out)?;
+    let st = staging.path();
+    // A shard renders into a scratch folder and keeps the results as cache entries.
+    let work = match opts.shard {
+        Some(_) => st.join(".work"),
+        None => st.to_path_buf(),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".soundsticker-build-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::write(&out, e))?;
-    let mut targets: Vec<Option<Platform>> = platforms.iter().copied().map(Some).collect();
+    let mut targets: Vec<Target> = platforms.iter().copied().map(Some).collect();
     targets.push(None);
     for t in &targets {
-        let dir = staging.path().join(target_name(*t));
+        let dir = work.join(target_name(*t));
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
     }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Encode {
-            detail: format!("thread pool: {e}"),
-        })?;
-    let n = m.manifest.stickers.len();
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Result<StickerBuild>> = pool.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let r = build_sticker(&m, i, &targets, staging.path(), progress);
-                let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress.advance(d, n as u64);
-                r
-            })
-            .collect()
+    let cache = (!opts.no_cache).then(|| {
+        Cache::new(
+            opts.cache
+                .clone()
+                .unwrap_or_else(|| m.dir.join(DEFAULT_CACHE)),
+        )
     });
-    let mut stickers = Vec::with_capacity(n);
-    let mut rendered: Vec<(Option<Platform>, Rendered)> = Vec::new();
-    for r in results {
-        let (report, items) = r?;
-        stickers.push(report);
-        rendered.extend(items);
+    let mut sources: Vec<Cache> = opts.merge.iter().map(Cache::new).collect();
+    let mut sinks: Vec<Cache> = Vec::new();
+    if let Some(c) = &cache {
+        if !opts.force {
+            sources.push(c.clone());
+        }
+        sinks.push(c.clone());
     }
-    let of = |t: Option<Platform>| -> Vec<Rendered> {
-        rendered
-            .iter()
-            .filter(|(p, _)| *p == t)
-            .map(|(_, r)| r.clone())
-            .collect()
+    if opts.shard.is_some() {
+        sinks.push(Cache::new(st));
+    }
+    let hashes = FileHashes::default();
+    let chosen: Vec<usize> = (0..m.manifest.stickers.len())
+        .filter(|&i| opts.shard.is_none_or(|s| s.holds(i)))
+        .collect();
+    let done = AtomicU64::new(0);
+    let job = Job {
+        m: &m,
+        targets: &targets,
+        dir: &work,
+        sources: &sources,
+        sinks: &sinks,
+        require_cached: !opts.merge.is_empty(),
+        hashes: &hashes,
+        progress,
+        done: &done,
+        total: (chosen.len() * targets.len()) as u64,
+    };
+    let built = render_all(&job, &chosen, opts.jobs)?;
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+
+    let mut stickers = Vec::with_capacity(built.len());
+    let mut rendered = Vec::new();
+    for b in built {
+        stickers.push(b.report);
+        rendered.extend(b.rendered);
+    }
+    let hits: usize = stickers.iter().map(|s| s.from_cache.len()).sum();
+    let cache_report = CacheReport {
+        dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
+        hits,
+        misses: job.total as usize - hits,
     };
 
-    let mut files = Vec::new();
-    let st = staging.path();
-    for &p in &platforms {
-        let dir = st.join(p.name());
-        let items = of(Some(p));
-        match p {
-            Platform::Whatsapp => {
-                icon(&m, &dir.join("tray.png"), 96, ImageKind::Png, 50_000, None)?;
-                write_json(
-                    &dir.join("contents.json"),
-                    &bundles::whatsapp_contents(&m.manifest, &items),
-                )?;
-                std::fs::write(dir.join("title.txt"), &m.manifest.name)
-                    .map_err(|e| Error::write(&dir, e))?;
-                std::fs::write(dir.join("author.txt"), &m.manifest.publisher)
-                    .map_err(|e| Error::write(&dir, e))?;
-                let mut entries: Vec<(String, PathBuf)> = items
-                    .iter()
-                    .map(|r| (r.image_file.clone(), dir.join(&r.image_file)))
-                    .collect();
-                for f in ["tray.png", "title.txt", "author.txt"] {
-                    entries.push((f.into(), dir.join(f)));
-                }
-                let refs: Vec<(String, &Path)> = entries
-                    .iter()
-                    .map(|(n, p)| (n.clone(), p.as_path()))
-                    .collect();
-                let archive = st.join(format!(
-                    "{}.wastickers",
-                    m.manifest.identifier.replace(' ', "_")
-                ));
-                write_zip(&archive, &refs)?;
-                files.push(archive);
-            }
-            Platform::Telegram => {
-                let first_sound = items.first().map(|r| dir.join(&r.sound_file));
-                icon(
-                    &m,
-                    &dir.join("thumb.webm"),
-                    100,
-                    ImageKind::Webm,
-                    32 * 1024,
-                    first_sound.as_deref(),
-                )?;
-                write_json(
-                    &dir.join("set.json"),
-                    &bundles::telegram_set(&m.manifest, &items),
-                )?;
-            }
-            Platform::Signal => write_json(
-                &dir.join("manifest.json"),
-                &bundles::signal_manifest(&m.manifest, &items),
-            )?,
-            Platform::Discord => {
-                write_json(&dir.join("discord.json"), &bundles::discord_listing(&items))?
+    let (files, preview) = if let Some(shard) = opts.shard {
+        let info = ShardInfo {
+            identifier: m.manifest.identifier.clone(),
+            shard: shard.to_string(),
+            stickers: stickers.iter().map(|s| s.id.clone()).collect(),
+        };
+        let value = serde_json::to_value(&info).map_err(|e| Error::Encode {
+            detail: format!("{SHARD_FILE}: {e}"),
+        })?;
+        write_json(&st.join(SHARD_FILE), &value)?;
+        std::fs::remove_dir_all(&work).map_err(|e| Error::write(&work, e))?;
+        for s in &mut stickers {
+            for o in &mut s.outputs {
+                o.file = o.file.file_name().map(PathBuf::from).unwrap_or_default();
             }
         }
-        files.push(dir);
+        (vec![st.join(SHARD_FILE)], None)
+    } else {
+        let assembly = Assembly {
+            m: &m,
+            platforms: &platforms,
+            dir: st,
+            rendered: &rendered,
+            cache: cache.as_ref(),
+            hashes: &hashes,
+        };
+        let mut files = assembly.write()?;
+        assembly.validate()?;
+        let preview = st.join("preview.html");
+        super::assemble::write_text(
+            &preview,
+            &super::preview::page(&m.manifest, &platforms, &stickers, st),
+        )?;
+        files.push(preview.clone());
+        (files, Some(preview))
+    };
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
     }
-    // Every platform folder (and the WhatsApp archive) must pass the validator before we report success.
-    for &p in &platforms {
-        let mut targets = vec![st.join(p.name())];
-        if p == Platform::Whatsapp {
-            targets.push(st.join(format!(
-                "{}.wastickers",
-                m.manifest.identifier.replace(' ', "_")
-            )));
-        }
-        for t in targets {
-            let report = super::validate::validate(&t, p)?;
-            if !report.violations.is_empty() {
-                return Err(Error::PackInvalid {
-                    platform: p.name().into(),
-                    violations: report
-                        .violations
-                        .iter()
-                        .map(|v| format!("  {}: {} [{}]", v.file, v.rule, v.source))
-                        .collect(),
-                });
-            }
-        }
-    }
-    let pack_dir = st.join("pack");
-    let pack_items = of(None);
-    write_json(
-        &pack_dir.join("manifest.json"),
-        &bundles::canonical(&m.manifest, &pack_items, &platforms),
-    )?;
-    let mut entries: Vec<(String, PathBuf)> =
-        vec![("manifest.json".into(), pack_dir.join("manifest.json"))];
-    for r in &pack_items {
-        entries.push((r.image_file.clone(), pack_dir.join(&r.image_file)));
-        entries.push((r.sound_file.clone(), pack_dir.join(&r.sound_file)));
-    }
-    let refs: Vec<(String, &Path)> = entries
-        .iter()
-        .map(|(n, p)| (n.clone(), p.as_path()))
-        .collect();
-    write_zip(&st.join("pack.zip"), &refs)?;
 
-    // Swap the finished build into place; the old one is removed only after the new one is there.
-    let staged = staging.keep();
-    let old = parent.join(format!(".soundsticker-old-{}", std::process::id()));
-    if out.exists() {
-        std::fs::rename(&out, &old).map_err(|e| Error::write(&out, e))?;
-    }
-    if let Err(e) = std::fs::rename(&staged, &out) {
-        let _ = std::fs::rename(&old, &out);
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(Error::write(&out, e));
-    }
-    if old.exists() {
-        let _ = std::fs::remove_dir_all(&old);
-    }
     // Report paths inside the final folder.
-    let relocate = |p: &Path| out.join(p.strip_prefix(&staged).unwrap_or(p));
+    let staged = st.to_path_buf();
+    let relocate = |p: &Path| match p.strip_prefix(&staged) {
+        Ok(rel) => out.join(rel),
+        Err(_) => p.to_path_buf(),
+    };
     for s in &mut stickers {
         for o in &mut s.outputs {
             o.file = relocate(&o.file);
         }
     }
-    let files = files
-        .iter()
-        .map(|f| relocate(f))
-        .chain([out.join("pack"), out.join("pack.zip")])
-        .collect();
+    let files = files.iter().map(|f| relocate(f)).collect();
+    let preview = preview.map(|p| relocate(&p));
+    staging.commit()?;
+    if let Some(c) = &cache {
+        c.prune();
+    }
     Ok(BuildReport {
         out,
         platforms,
+        shard: opts.shard.map(|s| s.to_string()),
         stickers,
         files,
+        preview,
+        cache: cache_report,
     })
+}
+
+/// Build the chosen stickers in parallel; the first error in manifest order wins.
+fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<StickerBuild>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Encode {
+            detail: format!("thread pool: {e}"),
+        })?;
+    let results: Vec<Result<StickerBuild>> =
+        pool.install(|| chosen.par_iter().map(|&i| build_sticker(job, i)).collect());
+    results.into_iter().collect()
 }

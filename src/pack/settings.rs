@@ -66,17 +66,12 @@ fn tc(text: &str, pointer: &str) -> Result<Timecode> {
     Timecode::parse_field(text, pointer)
 }
 
-/// Clip settings of `sticker` for `platform`, plus a warning when the platform shortens the clip.
-pub fn clip_options(
-    m: &LoadedManifest,
-    index: usize,
-    platform: Platform,
-) -> Result<(ClipOptions, Option<String>)> {
+/// The sticker's own range (start, end or duration) and nothing else: what a build decodes once for
+/// all platforms, which may only shorten it.
+pub fn range_options(m: &LoadedManifest, index: usize) -> Result<ClipOptions> {
     let s: &Sticker = &m.manifest.stickers[index];
     let at = format!("/stickers/{index}");
-    let set = merged(&m.manifest.defaults, &s.settings);
-    let rules = sound_rules(platform);
-    let mut o = ClipOptions {
+    Ok(ClipOptions {
         start: tc(&s.start, &format!("{at}/start"))?,
         end: s
             .end
@@ -88,9 +83,24 @@ pub fn clip_options(
             .as_deref()
             .map(|t| tc(t, &format!("{at}/duration")))
             .transpose()?,
+        ..ClipOptions::default()
+    })
+}
+
+/// Clip settings of `sticker` for `platform`, plus a warning when the platform shortens the clip.
+pub fn clip_options(
+    m: &LoadedManifest,
+    index: usize,
+    platform: Platform,
+) -> Result<(ClipOptions, Option<String>)> {
+    let s: &Sticker = &m.manifest.stickers[index];
+    let at = format!("/stickers/{index}");
+    let set = merged(&m.manifest.defaults, &s.settings);
+    let rules = sound_rules(platform);
+    let mut o = ClipOptions {
         max_bytes: Some(rules.max_bytes),
         title: s.title.clone(),
-        ..ClipOptions::default()
+        ..range_options(m, index)?
     };
     if let Some(v) = set.loudness {
         o.loudness_lufs = Some(v);

@@ -1,0 +1,59 @@
+//! What a build reports (also the `--json` output of `soundsticker build`).
+
+use crate::platform::Platform;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// One file written for one sticker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// `whatsapp`, `telegram`, `signal`, `discord` or `pack`.
+    pub target: String,
+    pub file: PathBuf,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lufs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dbtp: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssim: Option<f64>,
+}
+
+/// Everything made for one sticker.
+#[derive(Debug, Clone, Serialize)]
+pub struct StickerReport {
+    pub id: String,
+    pub outputs: Vec<OutputFile>,
+    pub warnings: Vec<String>,
+    /// Targets whose files came from the build cache (or a shard) instead of being encoded.
+    pub from_cache: Vec<String>,
+}
+
+/// How the cache served the build.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CacheReport {
+    /// The cache folder, if any.
+    pub dir: Option<PathBuf>,
+    /// Sticker-targets copied from the cache or shards.
+    pub hits: usize,
+    /// Sticker-targets encoded by this build.
+    pub misses: usize,
+}
+
+/// The build's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub out: PathBuf,
+    pub platforms: Vec<Platform>,
+    /// `I/N` when this run built one shard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub stickers: Vec<StickerReport>,
+    /// Pack-level files: metadata, tray icons, thumbnails, archives, the preview page.
+    pub files: Vec<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PathBuf>,
+    pub cache: CacheReport,
+}
