@@ -104,7 +104,9 @@ impl BuildBar {
             if flag.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\nstopping: finishing the stickers in flight (Ctrl-C again to quit at once)");
+            eprintln!(
+                "\nstopping: finishing the stickers in flight (Ctrl-C again to quit at once)"
+            );
         });
         BuildBar {
             mode,

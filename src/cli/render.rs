@@ -146,31 +146,62 @@ pub fn cover_human(r: &CoverReport) {
 
 pub fn build_human(r: &BuildReport) {
     for s in &r.stickers {
-        let parts: Vec<String> = s
-            .outputs
-            .iter()
-            .map(|o| {
-                format!(
-                    "{} {} B",
-                    o.file
-                        .file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                    o.bytes
-                )
-            })
-            .collect();
-        eprintln!("{}: {}", s.id, parts.join(", "));
+        eprintln!("{}", s.id);
+        let mut targets: Vec<&str> = s.outputs.iter().map(|o| o.target.as_str()).collect();
+        targets.dedup();
+        for t in targets {
+            let parts: Vec<String> = s
+                .outputs
+                .iter()
+                .filter(|o| o.target == t)
+                .map(|o| {
+                    let mut f = format!(
+                        "{} {:.1} KB",
+                        o.file
+                            .file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                        o.bytes as f64 / 1000.0
+                    );
+                    if let Some(v) = o.ssim {
+                        f += &format!(" SSIM {v:.3}");
+                    }
+                    if let (Some(l), Some(p)) = (o.lufs, o.dbtp) {
+                        f += &format!(" {l:.1} LUFS {p:.1} dBTP");
+                    }
+                    if let (Some(d), None) = (o.duration_s, o.ssim) {
+                        f += &format!(" {d:.2} s");
+                    }
+                    f
+                })
+                .collect();
+            eprintln!("  {t:<9} {}", parts.join(" · "));
+        }
         for w in &s.warnings {
             eprintln!("  warning: {w}");
         }
     }
     let names: Vec<&str> = r.platforms.iter().map(|p| p.name()).collect();
+    let cache = format!(
+        "{} files encoded, {} from the cache",
+        r.cache.misses, r.cache.hits
+    );
+    if let Some(shard) = &r.shard {
+        eprintln!(
+            "built shard {shard} ({} stickers; {cache}) in {}; assemble the packs with `soundsticker build MANIFEST --merge SHARD_FOLDERS...`",
+            r.stickers.len(),
+            r.out.display()
+        );
+        return;
+    }
     eprintln!(
-        "built {} stickers for {} (+ canonical pack) in {}",
+        "built {} stickers for {} (+ canonical pack) in {} ({cache})",
         r.stickers.len(),
         names.join(", "),
         r.out.display()
     );
+    if let Some(p) = &r.preview {
+        eprintln!("preview: {}", p.display());
+    }
 }
 
 pub fn validate_human(r: &ValidationReport) {

@@ -162,7 +162,8 @@ impl Assembly<'_> {
             ..CoverOptions::default()
         };
         let mut key = KeyBuilder::new("icon");
-        key.text(&self.hashes.of(&art)?).text(&format!("{options:?}"));
+        key.text(&self.hashes.of(&art)?)
+            .text(&format!("{options:?}"));
         if let Some(a) = audio {
             // The sound was written by this build, so its bytes are hashed afresh.
             key.bytes(&std::fs::read(a).map_err(|e| Error::read(a, e))?);

@@ -124,11 +124,10 @@ pub fn build(
         stickers.push(b.report);
         rendered.extend(b.rendered);
     }
-    let hits: usize = stickers.iter().map(|s| s.from_cache.len()).sum();
     let cache_report = CacheReport {
         dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
-        hits,
-        misses: job.total as usize - hits,
+        hits: stickers.iter().map(|s| s.from_cache).sum(),
+        misses: stickers.iter().map(|s| s.encoded).sum(),
     };
 
     let (files, preview) = if let Some(shard) = opts.shard {

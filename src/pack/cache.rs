@@ -120,11 +120,7 @@ impl Cache {
 
     /// Copy the entry's files (`(role, destination)`) out and return its metadata; `None` when the
     /// cache does not hold `key` (or holds it damaged, which is treated as absent).
-    pub fn restore(
-        &self,
-        key: &Key,
-        files: &[(&str, &Path)],
-    ) -> Result<Option<serde_json::Value>> {
+    pub fn restore(&self, key: &Key, files: &[(&str, &Path)]) -> Result<Option<serde_json::Value>> {
         let entry = self.entry(key);
         let Ok(text) = std::fs::read_to_string(entry.join("meta.json")) else {
             return Ok(None);
@@ -143,7 +139,12 @@ impl Cache {
     }
 
     /// Keep copies of `files` (`(role, source)`) and `meta` under `key`.
-    pub fn store(&self, key: &Key, files: &[(&str, &Path)], meta: &serde_json::Value) -> Result<()> {
+    pub fn store(
+        &self,
+        key: &Key,
+        files: &[(&str, &Path)],
+        meta: &serde_json::Value,
+    ) -> Result<()> {
         let entry = self.entry(key);
         if self.has(key) {
             touch(&entry);
@@ -232,7 +233,9 @@ mod tests {
         let key = KeyBuilder::new("t").finish();
         assert!(!cache.has(&key));
         let meta = serde_json::json!({"bytes": 5});
-        cache.store(&key, &[("sound.ogg", &src)], &meta).expect("store");
+        cache
+            .store(&key, &[("sound.ogg", &src)], &meta)
+            .expect("store");
         assert!(cache.has(&key));
         let dest = dir.path().join("y.ogg");
         let got = cache

@@ -143,9 +143,9 @@ pub fn page(
             }
             h.push_str("</div>\n");
             if let Some(snd) = sound {
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<audio controls preload=\"none\" src=\"{}\"></audio>\n",
+                    "<audio controls preload=\"none\" src=\"{}\"></audio>",
                     href(&snd.file, root)
                 );
             }
@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_encodes_links() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(
             href(Path::new("/b/whatsapp/a b#1.webp"), Path::new("/b")),
             "whatsapp/a%20b%231.webp"

@@ -27,8 +27,10 @@ pub struct StickerReport {
     pub id: String,
     pub outputs: Vec<OutputFile>,
     pub warnings: Vec<String>,
-    /// Targets whose files came from the build cache (or a shard) instead of being encoded.
-    pub from_cache: Vec<String>,
+    /// Files encoded by this build (a file shared by several targets counts once).
+    pub encoded: usize,
+    /// Files copied from the build cache or a shard instead.
+    pub from_cache: usize,
 }
 
 /// How the cache served the build.
@@ -36,9 +38,9 @@ pub struct StickerReport {
 pub struct CacheReport {
     /// The cache folder, if any.
     pub dir: Option<PathBuf>,
-    /// Sticker-targets copied from the cache or shards.
+    /// Sticker files copied from the cache or shards.
     pub hits: usize,
-    /// Sticker-targets encoded by this build.
+    /// Sticker files encoded by this build.
     pub misses: usize,
 }
 

@@ -65,9 +65,8 @@ pub fn check_shard_dir(dir: &Path, m: &LoadedManifest) -> Result<ShardInfo> {
             ),
         )
     })?;
-    let info: ShardInfo = serde_json::from_str(&text).map_err(|e| {
-        Error::invalid("--merge", format!("{}: damaged ({e})", file.display()))
-    })?;
+    let info: ShardInfo = serde_json::from_str(&text)
+        .map_err(|e| Error::invalid("--merge", format!("{}: damaged ({e})", file.display())))?;
     if info.identifier != m.manifest.identifier {
         return Err(Error::invalid(
             "--merge",

@@ -37,7 +37,11 @@ impl Staging {
         std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
         recover(out, &parent);
         let dir = tempfile::Builder::new()
-            .prefix(&format!("{STAGING}{}-{}-", name_of(out), std::process::id()))
+            .prefix(&format!(
+                "{STAGING}{}-{}-",
+                name_of(out),
+                std::process::id()
+            ))
             .tempdir_in(&parent)
             .map_err(|e| Error::write(out, e))?;
         Ok(Staging {
@@ -155,7 +159,9 @@ fn recover(out: &Path, parent: &Path) {
             } else {
                 let _ = std::fs::remove_dir_all(&path);
             }
-        } else if let Some(pid) = name.strip_prefix(STAGING).and_then(|r| pid_in(r, &out_name))
+        } else if let Some(pid) = name
+            .strip_prefix(STAGING)
+            .and_then(|r| pid_in(r, &out_name))
             && !alive(pid)
         {
             let _ = std::fs::remove_dir_all(&path);

@@ -14,7 +14,8 @@ use crate::output::file_label;
 use crate::platform::{ImageKind, Platform};
 use crate::progress::{Progress, Scoped, Stage};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A target: a platform, or `None` for our canonical pack.
@@ -65,10 +66,10 @@ pub struct Job<'a> {
     pub total: u64,
 }
 
-/// What the cache keeps beside one target's two files.
-#[derive(Serialize, Deserialize)]
-struct TargetMeta {
-    outputs: Vec<OutputFile>,
+/// What the cache keeps beside one file: its figures (file named by role) and warnings.
+#[derive(Clone, Serialize, Deserialize)]
+struct FileMeta {
+    output: OutputFile,
     warnings: Vec<String>,
 }
 
@@ -78,56 +79,52 @@ pub struct StickerBuild {
     pub rendered: Vec<(Target, Rendered)>,
 }
 
-/// Build sticker `index` for every target of the job.
-pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
-    let m = job.m;
-    let s = &m.manifest.stickers[index];
-    let master = m.resolve(&s.master);
-    let art = m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover));
-    let mut report = StickerReport {
-        id: s.id.clone(),
-        outputs: Vec::new(),
-        warnings: Vec::new(),
-        from_cache: Vec::new(),
-    };
-    let mut rendered = Vec::new();
-    let mut decoded: Option<DecodedRange> = None;
-    for &target in job.targets {
-        if job.progress.cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let name = target_name(target);
-        let item = format!("{} → {name}", s.id);
-        let dir = job.dir.join(name);
-        let (clip_opts, shortened) = clip_options(m, index, sound_platform(target))?;
-        let cover_opts = cover_options(m, index, image_platform(target));
-        let ext = image_ext(image_platform(target).sticker_rules().animated_format);
-        let sound_file = dir.join(format!("{}.ogg", s.id));
-        let image_file = dir.join(format!("{}.{ext}", s.id));
-        let image_role = format!("image.{ext}");
-        let roles: [(&str, &Path); 2] = [("sound.ogg", &sound_file), (&image_role, &image_file)];
+/// How a file was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Copied from the cache or a shard.
+    Restored,
+    /// Copied from another target of this build (same key).
+    Reused,
+    /// Encoded now.
+    Encoded,
+}
 
-        let mut key = KeyBuilder::new("sticker");
-        key.text(name)
-            .text(&s.id)
-            .text(&file_label(&master))
-            .text(&job.hashes.of(&master)?)
-            .text(&job.hashes.of(&art)?)
-            .text(&format!("{clip_opts:?}"))
-            .text(&format!("{cover_opts:?}"));
-        let key = key.finish();
+/// The files of one sticker made or restored so far in this build, by key: targets with identical
+/// settings (WhatsApp and Signal voice notes, the canonical pack's WhatsApp-rules image) share them.
+struct Sticker<'a> {
+    job: &'a Job<'a>,
+    index: usize,
+    master: PathBuf,
+    decoded: Option<DecodedRange>,
+    made: HashMap<Key, (PathBuf, FileMeta)>,
+}
 
-        let meta = match restore(job.sources, &key, &roles)? {
-            Some(meta) => {
-                job.progress.stage(&item, Stage::Cached);
-                report.from_cache.push(name.to_string());
-                meta
+impl Sticker<'_> {
+    /// Get the file for `key` into `dest`: from this build, from a cache, or by calling `make`.
+    fn obtain(
+        &mut self,
+        key: &Key,
+        role: &str,
+        dest: &Path,
+        make: impl FnOnce(&mut Self) -> Result<FileMeta>,
+    ) -> Result<(FileMeta, Origin)> {
+        if let Some((path, meta)) = self.made.get(key) {
+            if path != dest {
+                std::fs::copy(path, dest).map_err(|e| Error::write(dest, e))?;
             }
+            return Ok((meta.clone(), Origin::Reused));
+        }
+        let job = self.job;
+        let (meta, origin) = match restore(job.sources, key, role, dest)? {
+            Some(meta) => (meta, Origin::Restored),
             None if job.require_cached => {
+                let s = &job.m.manifest.stickers[self.index];
                 return Err(Error::Incomplete {
                     detail: format!(
-                        "sticker `{}` ({name}) is in none of the shard folders {}: build the missing shard, or build without --merge",
+                        "sticker `{}` (number {} in the manifest) is in none of the shard folders {}: build the missing shard, or build without --merge",
                         s.id,
+                        self.index + 1,
                         job.sources
                             .iter()
                             .map(|c| c.dir().display().to_string())
@@ -137,63 +134,185 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
                 });
             }
             None => {
-                let progress = Scoped {
-                    inner: job.progress,
-                    item: item.clone(),
-                };
-                let range = match decoded {
-                    Some(ref d) => d,
-                    None => {
-                        progress.stage("", Stage::Decode);
-                        decoded.insert(DecodedRange::read(&master, &range_options(m, index)?)?)
-                    }
-                };
-                let clip_report = clip_from(
-                    range,
-                    &ClipRequest {
-                        input: master.clone(),
-                        output: sound_file.clone(),
-                        options: clip_opts,
-                    },
-                    &progress,
-                )?;
-                let cover_report = cover(
-                    &CoverRequest {
-                        cover: art.clone(),
-                        audio: Some(sound_file.clone()),
-                        output: image_file.clone(),
-                        options: cover_opts,
-                    },
-                    &progress,
-                )?;
-                let mut warnings: Vec<String> = shortened.into_iter().collect();
-                warnings.extend(clip_report.warnings.iter().cloned());
-                warnings.extend(cover_report.warnings.iter().map(|w| format!("{name}: {w}")));
-                let meta = TargetMeta {
-                    outputs: vec![
-                        sound_output(name, "sound.ogg", &clip_report),
-                        image_output(name, &image_role, &cover_report),
-                    ],
-                    warnings,
-                };
+                let mut meta = make(self)?;
+                meta.output.file = role.into();
                 let value = serde_json::to_value(&meta).map_err(|e| Error::Encode {
                     detail: format!("cache metadata: {e}"),
                 })?;
                 for sink in job.sinks {
-                    sink.store(&key, &roles, &value)?;
+                    sink.store(key, &[(role, dest)], &value)?;
                 }
-                meta
+                (meta, Origin::Encoded)
             }
         };
-        for mut o in meta.outputs {
-            o.file = if o.file.to_string_lossy().starts_with("sound") {
-                sound_file.clone()
-            } else {
-                image_file.clone()
+        self.made
+            .insert(key.clone(), (dest.to_path_buf(), meta.clone()));
+        Ok((meta, origin))
+    }
+
+    /// The sound of `platform`'s rules: its key and file (made if needed).
+    fn sound(
+        &mut self,
+        platform: Platform,
+        dest: &Path,
+        item: &str,
+    ) -> Result<(Key, FileMeta, Origin)> {
+        let job = self.job;
+        let m = job.m;
+        let (opts, shortened) = clip_options(m, self.index, platform)?;
+        let mut key = KeyBuilder::new("sound");
+        key.text(&file_label(&self.master))
+            .text(&job.hashes.of(&self.master)?)
+            .text(&format!("{opts:?}"));
+        let key = key.finish();
+        let (meta, origin) = self.obtain(&key, "sound.ogg", dest, |st| {
+            let progress = Scoped {
+                inner: job.progress,
+                item: item.to_string(),
             };
-            report.outputs.push(o);
+            let range = match st.decoded {
+                Some(ref d) => d,
+                None => {
+                    progress.stage("", Stage::Decode);
+                    let range = range_options(m, st.index)?;
+                    st.decoded.insert(DecodedRange::read(&st.master, &range)?)
+                }
+            };
+            let r = clip_from(
+                range,
+                &ClipRequest {
+                    input: st.master.clone(),
+                    output: dest.to_path_buf(),
+                    options: opts,
+                },
+                &progress,
+            )?;
+            let mut warnings: Vec<String> = shortened.into_iter().collect();
+            warnings.extend(r.warnings.iter().cloned());
+            Ok(FileMeta {
+                output: sound_output(&r),
+                warnings,
+            })
+        })?;
+        Ok((key, meta, origin))
+    }
+
+    /// The animated image of `platform`'s rules driven by the sound `driver` (key and file).
+    fn image(
+        &mut self,
+        platform: Platform,
+        driver: (&Key, &Path),
+        dest: &Path,
+        item: &str,
+    ) -> Result<(FileMeta, Origin)> {
+        let job = self.job;
+        let m = job.m;
+        let s = &m.manifest.stickers[self.index];
+        let art = m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover));
+        let opts = cover_options(m, self.index, platform);
+        let mut key = KeyBuilder::new("image");
+        key.text(&job.hashes.of(&art)?)
+            .text(&format!("{opts:?}"))
+            .text(driver.0.as_str());
+        let key = key.finish();
+        let ext = image_ext(platform.sticker_rules().animated_format);
+        self.obtain(&key, &format!("image.{ext}"), dest, |_| {
+            let progress = Scoped {
+                inner: job.progress,
+                item: item.to_string(),
+            };
+            let r = cover(
+                &CoverRequest {
+                    cover: art,
+                    audio: Some(driver.1.to_path_buf()),
+                    output: dest.to_path_buf(),
+                    options: opts,
+                },
+                &progress,
+            )?;
+            Ok(FileMeta {
+                output: image_output(&r),
+                warnings: r.warnings.clone(),
+            })
+        })
+    }
+}
+
+/// Build sticker `index` for every target of the job. The canonical pack's image follows WhatsApp's
+/// rules and, when the build includes WhatsApp, is WhatsApp's image (driven by its voice note), so it
+/// is made once.
+pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
+    let m = job.m;
+    let s = &m.manifest.stickers[index];
+    let mut st = Sticker {
+        job,
+        index,
+        master: m.resolve(&s.master),
+        decoded: None,
+        made: HashMap::new(),
+    };
+    let mut report = StickerReport {
+        id: s.id.clone(),
+        outputs: Vec::new(),
+        warnings: Vec::new(),
+        encoded: 0,
+        from_cache: 0,
+    };
+    let mut rendered = Vec::new();
+    let whatsapp_sound = job
+        .targets
+        .contains(&Some(Platform::Whatsapp))
+        .then(|| job.dir.join("whatsapp").join(format!("{}.ogg", s.id)));
+    let tally = |origin: Origin, report: &mut StickerReport| match origin {
+        Origin::Encoded => report.encoded += 1,
+        Origin::Restored => report.from_cache += 1,
+        Origin::Reused => {}
+    };
+    for &target in job.targets {
+        if job.progress.cancelled() {
+            return Err(Error::Cancelled);
         }
-        report.warnings.extend(meta.warnings);
+        let name = target_name(target);
+        let item = format!("{} → {name}", s.id);
+        let dir = job.dir.join(name);
+        let ext = image_ext(image_platform(target).sticker_rules().animated_format);
+        let sound_file = dir.join(format!("{}.ogg", s.id));
+        let image_file = dir.join(format!("{}.{ext}", s.id));
+        let (sound_key, sound_meta, sound_origin) =
+            st.sound(sound_platform(target), &sound_file, &item)?;
+        tally(sound_origin, &mut report);
+        let driver = match (target, &whatsapp_sound) {
+            (None, Some(wa)) => {
+                let (key, _, _) = st.sound(Platform::Whatsapp, wa, &item)?;
+                (key, wa.clone())
+            }
+            _ => (sound_key, sound_file.clone()),
+        };
+        let (image_meta, origin) = st.image(
+            image_platform(target),
+            (&driver.0, &driver.1),
+            &image_file,
+            &item,
+        )?;
+        tally(origin, &mut report);
+        let origins = [sound_origin, origin];
+        if origins.contains(&Origin::Restored) && !origins.contains(&Origin::Encoded) {
+            job.progress.stage(&item, Stage::Cached);
+        }
+        for (meta, file) in [(sound_meta, &sound_file), (image_meta, &image_file)] {
+            let is_image = file == &image_file;
+            report.outputs.push(OutputFile {
+                target: name.into(),
+                file: file.clone(),
+                ..meta.output
+            });
+            for w in meta.warnings {
+                let w = if is_image { format!("{name}: {w}") } else { w };
+                if !report.warnings.contains(&w) {
+                    report.warnings.push(w);
+                }
+            }
+        }
         rendered.push((
             target,
             Rendered {
@@ -213,11 +332,11 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
     Ok(StickerBuild { report, rendered })
 }
 
-/// The first source holding `key`, its files copied to their places.
-fn restore(sources: &[Cache], key: &Key, roles: &[(&str, &Path)]) -> Result<Option<TargetMeta>> {
+/// The first source holding `key`, its file copied to `dest`.
+fn restore(sources: &[Cache], key: &Key, role: &str, dest: &Path) -> Result<Option<FileMeta>> {
     for cache in sources {
-        if let Some(value) = cache.restore(key, roles)?
-            && let Ok(meta) = serde_json::from_value::<TargetMeta>(value)
+        if let Some(value) = cache.restore(key, &[(role, dest)])?
+            && let Ok(meta) = serde_json::from_value::<FileMeta>(value)
         {
             return Ok(Some(meta));
         }
@@ -225,10 +344,10 @@ fn restore(sources: &[Cache], key: &Key, roles: &[(&str, &Path)]) -> Result<Opti
     Ok(None)
 }
 
-fn sound_output(target: &str, role: &str, r: &ClipReport) -> OutputFile {
+fn sound_output(r: &ClipReport) -> OutputFile {
     OutputFile {
-        target: target.into(),
-        file: role.into(),
+        target: String::new(),
+        file: PathBuf::new(),
         bytes: r.encoding.bytes,
         duration_s: Some(r.duration_s),
         lufs: r.loudness.achieved_lufs,
@@ -237,10 +356,10 @@ fn sound_output(target: &str, role: &str, r: &ClipReport) -> OutputFile {
     }
 }
 
-fn image_output(target: &str, role: &str, r: &CoverReport) -> OutputFile {
+fn image_output(r: &CoverReport) -> OutputFile {
     OutputFile {
-        target: target.into(),
-        file: role.into(),
+        target: String::new(),
+        file: PathBuf::new(),
         bytes: r.bytes,
         duration_s: Some(f64::from(r.duration_ms) / 1000.0),
         lufs: None,
