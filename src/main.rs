@@ -11,9 +11,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    let json = args.json;
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
+            if json {
+                // Scripts reading --json get the failure on stdout too, in the same shape every time.
+                cli::render::print_json(&cli::render::error_json(&err));
+            }
             eprintln!("error: {err}");
             let mut source = std::error::Error::source(&err);
             while let Some(s) = source {

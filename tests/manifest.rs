@@ -157,6 +157,152 @@ fn platform_rules_apply_to_the_pack() {
 }
 
 #[test]
+fn new_rules_and_the_schema_key() {
+    let with_schema = GOOD.replacen(
+        '{',
+        r#"{ "$schema": "https://example.org/pack.schema.json","#,
+        1,
+    );
+    assert!(issues_of(&with_schema).is_empty(), "`$schema` is allowed");
+    // Discord names need 2+ characters: one-letter ids need a title there.
+    let discord = GOOD.replace(r#"["whatsapp", "signal"]"#, r#"["discord"]"#);
+    let issues = issues_of(&discord);
+    has(&issues, "/stickers/0/id", 8, "2 to 30 characters");
+    let titled = discord.replace(r#""id": "a","#, r#""id": "a", "title": "Ahh","#);
+    assert!(
+        !issues_of(&titled)
+            .iter()
+            .any(|i| i.pointer.starts_with("/stickers/0")),
+        "a title fixes it"
+    );
+    let still = GOOD.replace(
+        r#""cover": "cover.png","#,
+        r#""cover": "cover.png", "defaults": { "style": "still" },"#,
+    );
+    has(&issues_of(&still), "/defaults/style", 5, "static image");
+    let rate = GOOD.replace(
+        r#""emojis": ["👋"]"#,
+        r#""emojis": ["👋"], "settings": { "bitrate": "900k" }"#,
+    );
+    has(
+        &issues_of(&rate),
+        "/stickers/2/settings/bitrate",
+        10,
+        "6k to 510k",
+    );
+}
+
+/// The command line: every kind of bad manifest exits 2, names the JSON pointer and line on stderr
+/// and in the `--json` error, and writes nothing at all (no output, staging or cache folder).
+#[test]
+fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
+    let two = GOOD.replace(
+        r#",
+    { "id": "c", "master": "master.flac", "start": "10s", "duration": "1500ms", "emojis": ["👋"] }"#,
+        "",
+    );
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            GOOD.replace(r#""emojis": ["👋"]"#, r#""emoji": ["👋"]"#),
+            "/stickers/2/emoji",
+            "did you mean `emojis`",
+        ),
+        (
+            GOOD.replace(r#"["whatsapp", "signal"]"#, r#""whatsapp""#),
+            "/platforms",
+            "invalid type",
+        ),
+        (
+            GOOD.replace(
+                r#""id": "a", "master": "master.flac""#,
+                r#""id": "a", "master": "nope.flac""#,
+            ),
+            "/stickers/0/master",
+            "not found",
+        ),
+        (
+            GOOD.replace(r#""start": "10s""#, r#""start": "40""#),
+            "/stickers/2/start",
+            "beyond the end",
+        ),
+        (two, "/stickers", "at least 3 stickers"),
+        (
+            GOOD.replace(r#""id": "c""#, r#""id": "a""#),
+            "/stickers/2/id",
+            "used by an earlier sticker",
+        ),
+        (
+            GOOD.replace(r#""id": "b""#, r#""id": "../b""#),
+            "/stickers/1/id",
+            "not a sticker id",
+        ),
+        (
+            GOOD.replace(r#""id": "b""#, r#""id": "x/b""#),
+            "/stickers/1/id",
+            "not a sticker id",
+        ),
+        (
+            GOOD.replace(r#"["🔥", "🥁"]"#, r#"["🔥", ":)"]"#),
+            "/stickers/1/emojis/1",
+            "not a single emoji",
+        ),
+    ];
+    for (json, pointer, says) in cases {
+        let dir = tempdir();
+        let d = dir.path();
+        for f in ["master.flac", "cover.png"] {
+            std::fs::copy(demo_dir().join(f), d.join(f)).expect("copy");
+        }
+        let manifest = d.join("pack.json");
+        std::fs::write(&manifest, &json).expect("write");
+        let before = files_in(d);
+        let out = d.join("dist");
+        let res = run(&["--json", "build", p(&manifest), "--out", p(&out)]);
+        assert_eq!(res.status.code(), Some(2), "{pointer}: exit status");
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert!(
+            stderr.contains(pointer) && stderr.contains(says),
+            "{pointer}: {stderr}"
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&res.stdout).expect("--json error on stdout");
+        assert_eq!(report["error"]["exit_code"], 2);
+        let issues = report["error"]["issues"].as_array().expect("issues");
+        assert!(
+            issues
+                .iter()
+                .any(|i| i["pointer"] == pointer && i["line"].as_u64() > Some(0)),
+            "{pointer}: {report}"
+        );
+        assert_eq!(files_in(d), before, "{pointer}: nothing written");
+        assert_eq!(
+            std::fs::read_to_string(&manifest).expect("read"),
+            json,
+            "input untouched"
+        );
+    }
+
+    // Building for a platform the manifest does not list checks that platform's rules too.
+    let dir = tempdir();
+    let d = dir.path();
+    for f in ["master.flac", "cover.png"] {
+        std::fs::copy(demo_dir().join(f), d.join(f)).expect("copy");
+    }
+    std::fs::write(d.join("pack.json"), GOOD).expect("write");
+    let res = run(&[
+        "build",
+        p(&d.join("pack.json")),
+        "--platform",
+        "telegram",
+        "--out",
+        p(&d.join("o")),
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("telegram.bot_username"));
+    assert!(!d.join("o").exists());
+}
+
+#[test]
 fn the_published_schema_matches_the_types() {
     let out = run_ok(&["schema"]);
     let golden = std::fs::read_to_string(

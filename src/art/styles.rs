@@ -24,7 +24,7 @@ pub enum Style {
     Wave,
     /// A circular spectrum equaliser around the art.
     Bars,
-    /// A single still frame.
+    /// A single still frame (the `cover` command; pack stickers move with their sound).
     Still,
 }
 

@@ -1,7 +1,7 @@
 //! Command-line definitions and the glue from arguments to library calls.
 
 mod progress_bar;
-mod render;
+pub mod render;
 
 use clap::{Args, Parser, Subcommand};
 use soundsticker::art::canvas::{Background, Fit};
@@ -28,8 +28,9 @@ pub struct Cli {
     command: Command,
     /// Print one JSON document on stdout instead of human output on stderr.
     #[arg(long, global = true)]
-    json: bool,
-    /// No progress display (also implied when stderr is not a terminal or CI is set).
+    pub json: bool,
+    /// No progress display. Without a terminal (or with CI set) there is no bar; `build` then prints
+    /// one line per finished sticker and platform instead.
     #[arg(long, short, global = true)]
     quiet: bool,
 }
@@ -57,7 +58,8 @@ enum Command {
         /// Only these platforms (comma-separated; default: the manifest's).
         #[arg(long, value_delimiter = ',')]
         platform: Vec<Platform>,
-        /// Stickers rendered in parallel (default: one per core).
+        /// Stickers built at the same time (default: one per core); each also spreads its frames and
+        /// encodes over all cores.
         #[arg(long)]
         jobs: Option<usize>,
         /// Encode every sticker again instead of copying unchanged ones from the cache (refreshes it).

@@ -227,3 +227,17 @@ pub fn validate_human(r: &ValidationReport) {
         r.violations.len()
     );
 }
+
+/// A failure as `--json` prints it: `{"error": {"message", "exit_code", "issues"?}}`, where `issues`
+/// lists a manifest's problems with their JSON pointers and positions.
+pub fn error_json(err: &soundsticker::Error) -> serde_json::Value {
+    let mut e = serde_json::json!({
+        "message": err.to_string(),
+        "exit_code": err.exit_code(),
+    });
+    if let soundsticker::Error::Manifest { path, issues } = err {
+        e["file"] = serde_json::json!(path);
+        e["issues"] = serde_json::json!(issues);
+    }
+    serde_json::json!({ "error": e })
+}

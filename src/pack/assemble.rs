@@ -35,11 +35,16 @@ impl Assembly<'_> {
             .collect()
     }
 
-    fn wastickers(&self) -> PathBuf {
-        self.dir.join(format!(
-            "{}.wastickers",
-            self.m.manifest.identifier.replace(' ', "_")
-        ))
+    /// One `.wastickers` archive per WhatsApp pack (a pack of more than 30 stickers is split).
+    fn wastickers(&self) -> Vec<PathBuf> {
+        let items = self.of(Some(Platform::Whatsapp));
+        (0..bundles::whatsapp_chunks(&items).len())
+            .map(|i| {
+                let id = bundles::whatsapp_identifier(&self.m.manifest, i);
+                self.dir
+                    .join(format!("{}.wastickers", id.replace(' ', "_")))
+            })
+            .collect()
     }
 
     /// Write every platform folder's own files and the archives; returns the pack-level files.
@@ -58,16 +63,18 @@ impl Assembly<'_> {
                     )?;
                     write_text(&dir.join("title.txt"), &manifest.name)?;
                     write_text(&dir.join("author.txt"), &manifest.publisher)?;
-                    let mut entries: Vec<(String, PathBuf)> = items
-                        .iter()
-                        .map(|r| (r.image_file.clone(), dir.join(&r.image_file)))
-                        .collect();
-                    for f in ["tray.png", "title.txt", "author.txt"] {
-                        entries.push((f.into(), dir.join(f)));
+                    let archives = self.wastickers();
+                    for (chunk, archive) in bundles::whatsapp_chunks(&items).iter().zip(archives) {
+                        let mut entries: Vec<(String, PathBuf)> = chunk
+                            .iter()
+                            .map(|r| (r.image_file.clone(), dir.join(&r.image_file)))
+                            .collect();
+                        for f in ["tray.png", "title.txt", "author.txt"] {
+                            entries.push((f.into(), dir.join(f)));
+                        }
+                        zip(&archive, &entries)?;
+                        files.push(archive);
                     }
-                    let archive = self.wastickers();
-                    zip(&archive, &entries)?;
-                    files.push(archive);
                 }
                 Platform::Telegram => {
                     let first_sound = items.first().map(|r| dir.join(&r.sound_file));
@@ -116,7 +123,7 @@ impl Assembly<'_> {
         for &p in self.platforms {
             let mut targets = vec![self.dir.join(p.name())];
             if p == Platform::Whatsapp {
-                targets.push(self.wastickers());
+                targets.extend(self.wastickers());
             }
             for t in targets {
                 let report = super::validate::validate(&t, p)?;

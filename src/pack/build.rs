@@ -14,9 +14,9 @@ use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::progress::Progress;
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The cache folder used unless `--cache` says otherwise, beside the manifest.
 pub const DEFAULT_CACHE: &str = ".soundsticker-cache";
@@ -48,18 +48,14 @@ pub fn build(
     opts: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildReport> {
-    let m = manifest::load(manifest_path)?;
+    let m = manifest::load_for(manifest_path, &opts.platforms)?;
     if opts.shard.is_some() && !opts.merge.is_empty() {
         return Err(Error::invalid(
             "--merge",
             "--shard builds one shard and --merge assembles shards; use one or the other",
         ));
     }
-    let platforms: Vec<Platform> = if opts.platforms.is_empty() {
-        m.manifest.platforms.clone()
-    } else {
-        opts.platforms.clone()
-    };
+    let platforms = m.manifest.platforms.clone();
     for dir in &opts.merge {
         check_shard_dir(dir, &m)?;
     }
@@ -198,15 +194,38 @@ pub fn build(
     })
 }
 
-/// Build the chosen stickers in parallel; the first error in manifest order wins.
+/// Build the chosen stickers, `jobs` at a time (default: one per core); the first error in manifest
+/// order wins. Each sticker runs on its own worker thread and its inner work (frames, encodes) on rayon's
+/// pool. Stickers are not rayon tasks themselves: a rayon thread waiting inside one sticker would steal
+/// and start others, so any number could be in flight at once, each holding its frames in memory.
 fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<StickerBuild>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Encode {
-            detail: format!("thread pool: {e}"),
-        })?;
-    let results: Vec<Result<StickerBuild>> =
-        pool.install(|| chosen.par_iter().map(|&i| build_sticker(job, i)).collect());
-    results.into_iter().collect()
+    let workers = jobs
+        .filter(|&j| j > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .min(chosen.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<StickerBuild>>>> =
+        chosen.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&index) = chosen.get(k) else {
+                        break;
+                    };
+                    let result = build_sticker(job, index);
+                    *slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or(Err(Error::Cancelled))
+        })
+        .collect()
 }

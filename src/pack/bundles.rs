@@ -22,15 +22,44 @@ pub struct Rendered {
 /// WhatsApp: at most 30 stickers per pack; bigger packs are split into numbered packs.
 pub const WHATSAPP_PACK_MAX: usize = 30;
 
+/// How a WhatsApp pack of `n` stickers is split: as few packs as the 30-sticker limit allows, of
+/// near-equal size (so 31 stickers become 16 + 15, not 30 + an invalid 1).
+pub fn whatsapp_chunks<T>(stickers: &[T]) -> Vec<&[T]> {
+    let n = stickers.len();
+    let packs = n.div_ceil(WHATSAPP_PACK_MAX).max(1);
+    let (base, extra) = (n / packs, n % packs);
+    let mut out = Vec::with_capacity(packs);
+    let mut at = 0;
+    for i in 0..packs {
+        let len = base + usize::from(i < extra);
+        out.push(&stickers[at..at + len]);
+        at += len;
+    }
+    out
+}
+
+/// The identifier of split pack `i` (0-based): the manifest's, then `_2`, `_3`, ...
+pub fn whatsapp_identifier(m: &Manifest, i: usize) -> String {
+    if i == 0 {
+        m.identifier.clone()
+    } else {
+        format!("{}_{}", m.identifier, i + 1)
+    }
+}
+
 /// `contents.json` as WhatsApp's sample apps read it (Android's parser rejects unknown keys).
 pub fn whatsapp_contents(m: &Manifest, stickers: &[Rendered]) -> Value {
-    let packs: Vec<Value> = stickers
-        .chunks(WHATSAPP_PACK_MAX)
+    let packs: Vec<Value> = whatsapp_chunks(stickers)
+        .into_iter()
         .enumerate()
         .map(|(i, chunk)| {
-            let suffix = if i == 0 { String::new() } else { format!(" {}", i + 1) };
+            let suffix = if i == 0 {
+                String::new()
+            } else {
+                format!(" {}", i + 1)
+            };
             json!({
-                "identifier": if i == 0 { m.identifier.clone() } else { format!("{}_{}", m.identifier, i + 1) },
+                "identifier": whatsapp_identifier(m, i),
                 "name": format!("{}{suffix}", m.name),
                 "publisher": m.publisher,
                 "tray_image_file": "tray.png",
@@ -110,12 +139,28 @@ fn discord_name(title: &str, id: &str, max: usize) -> String {
     }
 }
 
+/// Discord sticker descriptions are empty or 2–100 characters: longer accessibility text is cut at a
+/// word boundary with an ellipsis, a single character is dropped.
+fn discord_description(alt: Option<&str>) -> String {
+    let alt = alt.unwrap_or_default().trim();
+    let n = alt.chars().count();
+    if n < 2 {
+        return String::new();
+    }
+    if n <= 100 {
+        return alt.to_string();
+    }
+    let head: String = alt.chars().take(99).collect();
+    let cut = head.rfind(' ').filter(|&i| i >= 50).unwrap_or(head.len());
+    format!("{}…", head[..cut].trim_end())
+}
+
 /// Discord: stickers and soundboard sounds as the API takes them.
 pub fn discord_listing(stickers: &[Rendered]) -> Value {
     json!({
         "stickers": stickers.iter().map(|s| json!({
             "name": discord_name(&s.title, &s.id, 30),
-            "description": s.alt.clone().unwrap_or_default(),
+            "description": discord_description(s.alt.as_deref()),
             "tags": s.emojis.first().cloned().unwrap_or_default(),
             "file": s.image_file,
         })).collect::<Vec<_>>(),
@@ -177,11 +222,21 @@ mod tests {
 
     #[test]
     fn whatsapp_splits_packs_of_thirty_with_the_sample_app_fields() {
-        let stickers: Vec<Rendered> = (0..35).map(sticker).collect();
+        let stickers: Vec<Rendered> = (0..31).map(sticker).collect();
         let v = whatsapp_contents(&manifest(), &stickers);
         let packs = v["sticker_packs"].as_array().expect("packs");
         assert_eq!(packs.len(), 2);
-        assert_eq!(packs[0]["stickers"].as_array().expect("s").len(), 30);
+        assert_eq!(packs[0]["stickers"].as_array().expect("s").len(), 16);
+        assert_eq!(packs[1]["stickers"].as_array().expect("s").len(), 15);
+        let sizes = |n: usize| -> Vec<usize> {
+            whatsapp_chunks(&vec![0; n])
+                .iter()
+                .map(|c| c.len())
+                .collect()
+        };
+        assert_eq!(sizes(3), [3]);
+        assert_eq!(sizes(30), [30]);
+        assert_eq!(sizes(61), [21, 20, 20]);
         assert_eq!(packs[1]["identifier"], "my pack_2");
         let keys: Vec<&String> = packs[0].as_object().expect("obj").keys().collect();
         for k in [

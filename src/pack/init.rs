@@ -215,6 +215,7 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "pack".into());
     let manifest = Manifest {
+        schema: None,
         name: folder.clone(),
         identifier: id_from(&folder, &[]),
         publisher: publisher.unwrap_or_else(|| "Your label".into()),

@@ -20,9 +20,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// Where editors find this schema (ignored by soundsticker).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// The pack's title as users see it (1–128 characters).
     pub name: String,
-    /// A stable identifier: letters, digits, `_`, `-`, `.` and spaces, no `..` (1–128 characters).
+    /// A stable identifier: letters, digits, `_`, `-`, `.`, `'`, `,` and spaces, no `..` (1–128 characters).
     pub identifier: String,
     /// Who publishes the pack (1–128 characters).
     pub publisher: String,
@@ -174,11 +177,20 @@ impl LoadedManifest {
 
 /// Read, parse and check a manifest. All problems found are reported together.
 pub fn load(path: &Path) -> Result<LoadedManifest> {
+    load_for(path, &[])
+}
+
+/// [`load`], building for `platforms` instead of the manifest's own list when it is not empty (so
+/// the platform rules checked are those of the platforms actually built).
+pub fn load_for(path: &Path, platforms: &[Platform]) -> Result<LoadedManifest> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    let manifest = parse(&text).map_err(|issue| Error::Manifest {
+    let mut manifest = parse(&text).map_err(|issue| Error::Manifest {
         path: path.to_path_buf(),
         issues: vec![issue],
     })?;
+    if !platforms.is_empty() {
+        manifest.platforms = platforms.to_vec();
+    }
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -390,6 +402,30 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
         if let Some(c) = &s.cover {
             check_file(m, c, &format!("{at}/cover"), report);
         }
+        // Discord names come from the title, or the id when the title is too short (bundles.rs).
+        let long_enough = |t: &str| t.chars().count() >= 2;
+        if man.platforms.contains(&Platform::Discord)
+            && !s.title.as_deref().is_some_and(long_enough)
+            && !long_enough(&s.id)
+        {
+            let field = if s.title.is_some() { "title" } else { "id" };
+            report(
+                format!("{at}/{field}"),
+                "Discord names stickers and sounds with 2 to 30 characters; give a `title` of at least 2".into(),
+            );
+        }
+        let style = s.settings.style.or(man.defaults.style);
+        if style == Some(Style::Still) {
+            let field = if s.settings.style.is_some() {
+                format!("{at}/settings/style")
+            } else {
+                "/defaults/style".to_string()
+            };
+            report(
+                field,
+                "`still` makes a static image, but a sound sticker's image moves with its sound; use pulse, vinyl, wave or bars".into(),
+            );
+        }
         check_settings(&s.settings, &format!("{at}/settings"), report);
         check_range(m, s, &at, report);
     }
@@ -430,13 +466,18 @@ fn check_settings(s: &StickerSettings, at: &str, report: &mut dyn FnMut(String, 
             format!("{t} dBTP is outside −20..0"),
         );
     }
-    if let Some(b) = &s.bitrate
-        && crate::clip::options::parse_bitrate(b).is_err()
-    {
-        report(
-            format!("{at}/bitrate"),
-            format!("`{b}` is not a bitrate such as 96k"),
-        );
+    if let Some(b) = &s.bitrate {
+        match crate::clip::options::parse_bitrate(b) {
+            Err(_) => report(
+                format!("{at}/bitrate"),
+                format!("`{b}` is not a bitrate such as 96k"),
+            ),
+            Ok(bps) if !(6_000..=510_000).contains(&bps) => report(
+                format!("{at}/bitrate"),
+                format!("`{b}` is outside what Opus encodes (6k to 510k)"),
+            ),
+            Ok(_) => {}
+        }
     }
     for (name, v) in [("fade_in", &s.fade_in), ("fade_out", &s.fade_out)] {
         if let Some(t) = v
