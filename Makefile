@@ -48,8 +48,11 @@ demo: build
 	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/hook.ogg --style pulse --platform telegram -o $(OUT)/pulse-telegram.webm
 	$(BIN) cover $(DEMO)/cover.png --audio $(OUT)/blip.ogg --style bars --platform discord -o $(OUT)/bars-discord.png
 	$(BIN) cover $(DEMO)/cover.png --style still --platform whatsapp -o $(OUT)/still-whatsapp.webp
-	$(BIN) build $(DEMO)/pack.json --out $(OUT)/packs
-	@echo "demo clips and stickers are in $(OUT)/; the demo packs for every platform are in $(OUT)/packs/"
+	$(BIN) build $(DEMO)/pack.json --out $(OUT)/packs --cache $(OUT)/cache
+	@echo "--- the same build again: every file comes from the cache, and the packs are byte-identical"
+	$(BIN) build $(DEMO)/pack.json --out $(OUT)/packs --cache $(OUT)/cache --quiet
+	@echo "demo clips and stickers are in $(OUT)/; the packs for every platform are in $(OUT)/packs/;"
+	@echo "open $(OUT)/packs/preview.html in a browser to review every sticker with its sound"
 
 test: deps
 	$(CARGO) test --release --locked

@@ -16,7 +16,7 @@ fn write_pack(dir: &Path) -> std::path::PathBuf {
     let manifest = r#"{
       "name": "Build Test", "identifier": "build_test", "publisher": "Test Label",
       "cover": "cover.png", "platforms": ["whatsapp", "telegram", "signal", "discord"],
-      "telegram": { "bot_username": "build_test_bot" },
+      "telegram": { "bot_username": "build_test_bot", "static_fallback": true },
       "defaults": { "fps": 10, "style": "wave" },
       "stickers": [
         { "id": "one", "master": "master.flac", "start": "0.5", "duration": "1.5", "emojis": ["🎵"] },
@@ -113,6 +113,17 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
     let set: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tg.join("set.json")).expect("set")).expect("json");
     assert_eq!(set["name"], "build_test_by_build_test_bot");
+    // The static fallback: a still 512 px WebP per sticker, listed in set.json.
+    assert_eq!(set["stickers"][0]["static_sticker"], "static/one.webp");
+    let still = tg.join("static/one.webp");
+    let info = String::from_utf8_lossy(&tool("webpinfo", &[p(&still)]).stdout).into_owned();
+    assert!(
+        info.contains("No error detected")
+            && info.contains("Canvas size 512 x 512")
+            && !info.contains("ANIM"),
+        "{info}"
+    );
+    assert!(std::fs::metadata(&still).expect("still").len() <= 512 * 1024);
 
     // Discord: soundboard sounds ≤ 5.2 s (the 6 s sticker is shortened) and ≤ 512 KB; 320 px APNG.
     let dc = out.join("discord");

@@ -17,6 +17,8 @@ pub struct Rendered {
     pub alt: Option<String>,
     pub keywords: Vec<String>,
     pub animated: bool,
+    /// A still WebP beside the animation (Telegram's static fallback), relative to the folder.
+    pub static_file: Option<String>,
 }
 
 /// WhatsApp: at most 30 stickers per pack; bigger packs are split into numbered packs.
@@ -105,13 +107,19 @@ pub fn telegram_set(m: &Manifest, stickers: &[Rendered]) -> Value {
         "name": name,
         "title": m.name.chars().take(64).collect::<String>(),
         "sticker_type": "regular",
-        "stickers": stickers.iter().map(|s| json!({
-            "sticker": s.image_file,
-            "format": "video",
-            "emoji_list": s.emojis,
-            "keywords": s.keywords,
-            "voice": s.sound_file,
-        })).collect::<Vec<_>>(),
+        "stickers": stickers.iter().map(|s| {
+            let mut v = json!({
+                "sticker": s.image_file,
+                "format": "video",
+                "emoji_list": s.emojis,
+                "keywords": s.keywords,
+                "voice": s.sound_file,
+            });
+            if let Some(f) = &s.static_file {
+                v["static_sticker"] = json!(f);
+            }
+            v
+        }).collect::<Vec<_>>(),
         "thumbnail": "thumb.webm",
     })
 }

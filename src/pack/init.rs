@@ -231,6 +231,7 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             .contains(&Platform::Telegram)
             .then(|| TelegramSettings {
                 bot_username: "your_stickers_bot".into(),
+                static_fallback: false,
             }),
         defaults: StickerSettings::default(),
         stickers,

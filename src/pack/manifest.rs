@@ -60,6 +60,10 @@ pub struct Manifest {
 pub struct TelegramSettings {
     /// The bot that will own the set: set names end in `_by_<bot_username>`.
     pub bot_username: String,
+    /// Also write a still 512 px WebP of each sticker's art in `telegram/static/` (listed in
+    /// `set.json` as `static_sticker`), for sets or clients that take no video stickers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub static_fallback: bool,
 }
 
 /// Per-sticker settings; each field overrides the pack's `defaults`, which override built-in defaults.

@@ -7,8 +7,9 @@ use super::cache::{Cache, FileHashes, Key, KeyBuilder};
 use super::manifest::LoadedManifest;
 use super::report::{OutputFile, StickerReport};
 use super::settings::{clip_options, cover_options, range_options};
+use crate::art::styles::Style;
 use crate::clip::{ClipReport, ClipRequest, DecodedRange, clip_from};
-use crate::cover::{CoverReport, CoverRequest, cover};
+use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
 use crate::error::{Error, Result};
 use crate::output::file_label;
 use crate::platform::{ImageKind, Platform};
@@ -197,6 +198,39 @@ impl Sticker<'_> {
         Ok((key, meta, origin))
     }
 
+    /// A still image of the art by `platform`'s static rules (Telegram's static fallback).
+    fn still(&mut self, platform: Platform, dest: &Path, item: &str) -> Result<(FileMeta, Origin)> {
+        let job = self.job;
+        let m = job.m;
+        let s = &m.manifest.stickers[self.index];
+        let art = m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover));
+        let opts = CoverOptions {
+            style: Style::Still,
+            ..cover_options(m, self.index, platform)
+        };
+        let mut key = KeyBuilder::new("still");
+        key.text(&job.hashes.of(&art)?).text(&format!("{opts:?}"));
+        let key = key.finish();
+        self.obtain(&key, "image.webp", dest, |_| {
+            let r = cover(
+                &CoverRequest {
+                    cover: art,
+                    audio: None,
+                    output: dest.to_path_buf(),
+                    options: opts,
+                },
+                &Scoped {
+                    inner: job.progress,
+                    item: item.to_string(),
+                },
+            )?;
+            Ok(FileMeta {
+                output: image_output(&r),
+                warnings: r.warnings.clone(),
+            })
+        })
+    }
+
     /// The animated image of `platform`'s rules driven by the sound `driver` (key and file).
     fn image(
         &mut self,
@@ -295,15 +329,33 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
             &item,
         )?;
         tally(origin, &mut report);
+        let mut files = vec![
+            (sound_meta, sound_file.clone()),
+            (image_meta, image_file.clone()),
+        ];
+        let static_fallback = target == Some(Platform::Telegram)
+            && m.manifest
+                .telegram
+                .as_ref()
+                .is_some_and(|t| t.static_fallback);
+        let static_file = if static_fallback {
+            let file = dir.join("static").join(format!("{}.webp", s.id));
+            let (meta, still_origin) = st.still(Platform::Telegram, &file, &item)?;
+            tally(still_origin, &mut report);
+            files.push((meta, file));
+            Some(format!("static/{}.webp", s.id))
+        } else {
+            None
+        };
         let origins = [sound_origin, origin];
         if origins.contains(&Origin::Restored) && !origins.contains(&Origin::Encoded) {
             job.progress.stage(&item, Stage::Cached);
         }
-        for (meta, file) in [(sound_meta, &sound_file), (image_meta, &image_file)] {
-            let is_image = file == &image_file;
+        for (meta, file) in files {
+            let is_image = file != sound_file;
             report.outputs.push(OutputFile {
                 target: name.into(),
-                file: file.clone(),
+                file,
                 ..meta.output
             });
             for w in meta.warnings {
@@ -324,6 +376,7 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
                 alt: s.alt.clone(),
                 keywords: s.keywords.clone(),
                 animated: true,
+                static_file,
             },
         ));
         let done = job.done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -465,6 +465,9 @@ fn telegram(c: &mut Checker) {
     for s in &stickers {
         let file = s["sticker"].as_str().unwrap_or_default().to_string();
         c.image(&file);
+        if let Some(still) = s["static_sticker"].as_str() {
+            c.image(still);
+        }
         c.emojis(
             &file,
             s["emoji_list"].as_array().map_or(&[][..], |v| v.as_slice()),
