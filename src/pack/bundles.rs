@@ -217,7 +217,18 @@ mod tests {
             alt: None,
             keywords: vec![],
             animated: true,
+            static_file: None,
         }
+    }
+
+    #[test]
+    fn discord_descriptions_fit_two_to_a_hundred_characters() {
+        assert_eq!(discord_description(None), "");
+        assert_eq!(discord_description(Some("x")), "");
+        assert_eq!(discord_description(Some("A drum fill")), "A drum fill");
+        let long = "word ".repeat(40);
+        let d = discord_description(Some(&long));
+        assert!(d.chars().count() <= 100 && d.ends_with("word…"), "{d}");
     }
 
     fn manifest() -> Manifest {
