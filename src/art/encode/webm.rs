@@ -206,9 +206,11 @@ impl Encoder {
     }
 
     /// Encode all frames and flush.
-    fn run(mut self, planes: Vec<Vec<u8>>) -> Result<Packets> {
+    /// Encode planes converted one at a time (holding all of them would cost 1.5 bytes per pixel per
+    /// frame on top of the RGBA frames).
+    fn run(mut self, planes: impl Iterator<Item = Vec<u8>>) -> Result<Packets> {
         let mut out = Vec::new();
-        for (i, mut p) in planes.into_iter().enumerate() {
+        for (i, mut p) in planes.enumerate() {
             self.encode(Some((&mut p, i as i64)), &mut out)?;
         }
         // Flush until the encoder has nothing left (lagged frames come out here).
@@ -249,11 +251,10 @@ pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
     let cq = cq_for_quality(quality);
     let has_alpha = anim.frames.iter().any(|f| f.pixels().any(|p| p.0[3] < 255));
     let colour = Encoder::new(w, h, fps_num, fps_den, cq, speed)?
-        .run(anim.frames.iter().map(|f| to_i420(f, false)).collect());
+        .run(anim.frames.iter().map(|f| to_i420(f, false)));
     let alpha = if has_alpha {
-        let planes = anim.frames.iter().map(|f| to_i420(f, true)).collect();
         Encoder::new(w, h, fps_num, fps_den, cq, speed)?
-            .run(planes)
+            .run(anim.frames.iter().map(|f| to_i420(f, true)))
             .map(Some)
     } else {
         Ok(None)
