@@ -65,6 +65,7 @@ bench: build
 	$(CARGO) build --release --locked --example ssim
 	bash tests/bench/bench_clip.sh
 	bash tests/bench/bench_cover.sh
+	bash tests/bench/bench_pack.sh
 
 # Regenerate the demo assets from code (not needed for anything else; the results are committed).
 assets: deps

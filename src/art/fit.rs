@@ -76,7 +76,7 @@ pub fn encode_once(kind: ImageKind, anim: &Animation, s: EncodeSettings) -> Resu
                 method: s.method,
             },
         ),
-        ImageKind::Png => encode::apng::encode(anim, s.quality),
+        ImageKind::Png => encode::apng::encode(anim, s.quality, s.method),
         ImageKind::Gif => encode::gif::encode(anim, s.quality),
         ImageKind::Webm => encode::webm::encode(anim, s.quality, s.method),
     }
@@ -262,7 +262,8 @@ fn search_quality(
     Ok(lo.ok_or(smallest))
 }
 
-/// Re-encode the chosen quality at the requested WebP method when the probes used a faster one; keep the
+/// Re-encode the chosen quality at the requested WebP method (APNG: deflate level) when the probes used a
+/// faster one; keep the
 /// probe's bytes if the final encode would not fit (or is no smaller). VP9 is not re-encoded: at the same
 /// constant quality a slower libvpx speed gave no smaller files in our measurements (the Telegram bench
 /// sticker came out larger and over the cap), so the pass cost about a quarter of the fit for nothing.
@@ -275,7 +276,7 @@ fn final_encode(
     cap: u64,
     passes: u32,
 ) -> Result<(Vec<u8>, u32)> {
-    if kind != ImageKind::Webp || s.method <= 2 {
+    if !matches!(kind, ImageKind::Webp | ImageKind::Png) || s.method <= 2 {
         return Ok((probe, passes));
     }
     let bytes = encode_once(kind, anim, EncodeSettings { quality, ..s })?;

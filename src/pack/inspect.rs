@@ -250,7 +250,7 @@ mod tests {
             (w.kind, w.width, w.height, w.frames, w.duration_ms),
             (ImageKind::Webp, 64, 64, 6, 300)
         );
-        let p = inspect(&apng::encode(&a, 100.0).expect("apng")).expect("facts");
+        let p = inspect(&apng::encode(&a, 100.0, 4).expect("apng")).expect("facts");
         assert_eq!(
             (p.width, p.frames, p.duration_ms, p.min_frame_ms),
             (64, 6, 300, 50)

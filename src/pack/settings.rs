@@ -51,6 +51,10 @@ pub fn sound_rules(p: Platform) -> SoundRules {
     }
 }
 
+/// Opus bitrates of pack sounds without a `bitrate` setting (lowered when the byte cap needs it).
+pub const PACK_STEREO_BPS: u32 = 128_000;
+pub const PACK_MONO_BPS: u32 = 96_000;
+
 /// The sticker's settings layered over the pack's defaults.
 pub fn merged(defaults: &StickerSettings, own: &StickerSettings) -> StickerSettings {
     macro_rules! pick {
@@ -114,11 +118,15 @@ pub fn clip_options(
     if rules.mono {
         o.channels = ChannelMode::Mono;
     }
-    if let Some(b) = &set.bitrate {
-        o.bitrate = Some(
-            parse_bitrate(b).map_err(|e| Error::invalid(format!("{at}/settings/bitrate"), e))?,
-        );
-    }
+    o.bitrate = Some(match &set.bitrate {
+        Some(b) => {
+            parse_bitrate(b).map_err(|e| Error::invalid(format!("{at}/settings/bitrate"), e))?
+        }
+        // Without a setting: rates at which Opus is transparent for music, not the most the byte cap
+        // allows (which would be 256k for a 3 s clip): chat sounds should download fast.
+        None if o.channels == ChannelMode::Mono => PACK_MONO_BPS,
+        None => PACK_STEREO_BPS,
+    });
     if let Some(f) = &set.fade_in {
         o.fade_in = tc(f, &format!("{at}/settings/fade_in"))?;
     }

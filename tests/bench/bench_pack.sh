@@ -31,12 +31,11 @@ TIME=/usr/bin/time
 now() { date +%s.%N; }
 
 # Our settings, so ffmpeg makes the same outputs (src/clip/options.rs, src/pack/settings.rs,
-# src/platform.rs). In a pack every sound has a byte cap (512 KB), and with a cap the clip encoder fills
-# it up to 256 kb/s stereo, 128 kb/s mono (src/clip/render.rs), not the 96/64 kb/s `clip` default:
-# ffmpeg encodes at those rates too (override with FF_STEREO_BR / FF_MONO_BR).
+# src/platform.rs): pack sounds without a bitrate setting are Opus at 128 kb/s stereo, 96 kb/s mono
+# (PACK_*_BPS in src/pack/settings.rs); ffmpeg encodes at those rates too (FF_STEREO_BR / FF_MONO_BR).
 LUFS=-16 TP=-1 LRA=11
-FF_STEREO_BR=${FF_STEREO_BR:-256k}
-FF_MONO_BR=${FF_MONO_BR:-128k}
+FF_STEREO_BR=${FF_STEREO_BR:-128k}
+FF_MONO_BR=${FF_MONO_BR:-96k}
 WA_CAP=500000 TG_CAP=$((256 * 1024)) DC_CAP=$((512 * 1024))  # images: WhatsApp, Telegram, Discord
 SOUND_CAP=$((512 * 1024)) DC_SOUND_CAP=$((512 * 1000))       # sounds: WhatsApp/Telegram, Discord
 WA_FPS=20 TG_FPS=30 DC_FPS=20                                # platform default frame rates

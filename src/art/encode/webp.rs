@@ -57,7 +57,8 @@ fn config(s: WebpSettings) -> Result<sys::WebPConfig> {
         // Lossy alpha at a quality tied to the colour quality: soft edges and glows are most of the
         // bytes of a sticker with transparency, and ffmpeg's libwebp wrapper never lowers it.
         cfg.alpha_quality = (s.quality + 25.0).clamp(40.0, 100.0) as i32;
-        cfg.alpha_filtering = 2;
+        // Best alpha filtering tries every predictor; fast filtering is enough for search probes.
+        cfg.alpha_filtering = if s.method <= 2 { 1 } else { 2 };
     }
     // SAFETY: cfg is a valid, initialised config.
     if unsafe { sys::WebPValidateConfig(&cfg) } == 0 {
