@@ -58,19 +58,16 @@ pub fn ssim(a: &RgbaImage, b: &RgbaImage) -> f64 {
 }
 
 /// Mean SSIM of decoded frames against the reference frames they stand for (`step` reference frames per
-/// decoded frame), over at most eight evenly spread frames.
-pub fn mean_ssim(reference: &[RgbaImage], decoded: &[RgbaImage], step: usize) -> f64 {
-    if decoded.is_empty() {
+/// decoded frame); `decoded` holds the compared frames with their indices.
+pub fn mean_ssim(reference: &[RgbaImage], decoded: &[(usize, RgbaImage)], step: usize) -> f64 {
+    if decoded.is_empty() || reference.is_empty() {
         return 0.0;
     }
-    let picks = decoded.len().min(8);
-    let mut sum = 0.0;
-    for k in 0..picks {
-        let i = k * decoded.len() / picks;
-        let r = (i * step.max(1)).min(reference.len().saturating_sub(1));
-        sum += ssim(&reference[r], &decoded[i]);
-    }
-    sum / picks as f64
+    let sum: f64 = decoded
+        .iter()
+        .map(|(i, f)| ssim(&reference[(i * step.max(1)).min(reference.len() - 1)], f))
+        .sum();
+    sum / decoded.len() as f64
 }
 
 #[cfg(test)]

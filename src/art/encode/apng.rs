@@ -3,6 +3,7 @@
 //! DEFLATE then compresses far better; 100 is lossless.
 
 use super::Animation;
+use super::DecodedFrames;
 use crate::error::{Error, Result};
 
 /// Channel levels for a quality of 0..=100: 256 (lossless) at 95 and above, down to 8.
@@ -166,7 +167,7 @@ pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
 
 /// Decode the frames of an APNG or PNG we wrote (blend source, dispose none), composited onto the
 /// canvas, for measuring quality.
-pub fn decode_frames(bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
+pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
     let fail = |e: png::DecodingError| Error::Encode {
         detail: format!("PNG re-read: {e}"),
     };
@@ -175,7 +176,7 @@ pub fn decode_frames(bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
     let mut reader = dec.read_info().map_err(fail)?;
     let (w, h) = (reader.info().width, reader.info().height);
     let mut canvas = image::RgbaImage::new(w, h);
-    let mut frames = Vec::new();
+    let mut frames = DecodedFrames::default();
     let mut buf = vec![0u8; reader.output_buffer_size().unwrap_or(0)];
     while let Ok(out) = reader.next_frame(&mut buf) {
         let (fx, fy) = reader
@@ -191,7 +192,7 @@ pub fn decode_frames(bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
                 }
             }
         }
-        frames.push(canvas.clone());
+        frames.offer(keep, || Some(canvas.clone()));
     }
     Ok(frames)
 }

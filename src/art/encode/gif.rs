@@ -2,6 +2,7 @@
 //! 1-bit transparency (GIF has no partial alpha). Delays are kept exact over the loop in 1/100 s units.
 
 use super::Animation;
+use super::DecodedFrames;
 use crate::error::{Error, Result};
 use color_quant::NeuQuant;
 use std::borrow::Cow;
@@ -113,7 +114,7 @@ fn quantise(frame: &image::RgbaImage, colours: usize) -> (Vec<u8>, Vec<u8>, Opti
 }
 
 /// Decode a GIF into full RGBA frames, for measuring quality.
-pub fn decode_frames(bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
+pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
     let mut opts = gif::DecodeOptions::new();
     opts.set_color_output(gif::ColorOutput::RGBA);
     let fail = |e: gif::DecodingError| Error::Encode {
@@ -121,12 +122,10 @@ pub fn decode_frames(bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
     };
     let mut dec = opts.read_info(std::io::Cursor::new(bytes)).map_err(fail)?;
     let (w, h) = (u32::from(dec.width()), u32::from(dec.height()));
-    let mut frames = Vec::new();
+    let mut frames = DecodedFrames::default();
     while let Some(f) = dec.read_next_frame().map_err(fail)? {
         // We always write full-canvas frames.
-        if let Some(img) = image::RgbaImage::from_raw(w, h, f.buffer.to_vec()) {
-            frames.push(img);
-        }
+        frames.offer(keep, || image::RgbaImage::from_raw(w, h, f.buffer.to_vec()));
     }
     Ok(frames)
 }

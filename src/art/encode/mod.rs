@@ -9,6 +9,31 @@ pub mod webp;
 
 use image::RgbaImage;
 
+/// Frames decoded from a file: how many it has, and those asked for with their indices (checking a
+/// fit compares a few frames; keeping every decoded frame would double the memory of a sticker).
+#[derive(Debug, Default)]
+pub struct DecodedFrames {
+    pub count: usize,
+    pub kept: Vec<(usize, RgbaImage)>,
+}
+
+impl DecodedFrames {
+    /// Record frame number `count`, made by `make` only if `keep` wants it.
+    pub(crate) fn offer(
+        &mut self,
+        keep: &dyn Fn(usize) -> bool,
+        make: impl FnOnce() -> Option<RgbaImage>,
+    ) {
+        let i = self.count;
+        self.count += 1;
+        if keep(i)
+            && let Some(img) = make()
+        {
+            self.kept.push((i, img));
+        }
+    }
+}
+
 /// Frames to encode, all the same size, each with its display time.
 #[derive(Debug, Clone)]
 pub struct Animation {

@@ -2,6 +2,7 @@
 //! encoding, no audio track, and VP9 alpha as a second stream stored in BlockAdditional (see `mkv`).
 
 use super::Animation;
+use super::DecodedFrames;
 use super::mkv::{self, Block};
 use crate::error::{Error, Result};
 use image::RgbaImage;
@@ -381,10 +382,10 @@ impl Drop for Decoder {
 }
 
 /// Decode a WebM we wrote back to RGBA frames (alpha from the alpha stream when present).
-pub fn decode_frames(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
+pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
     let mut colour = Decoder::new()?;
     let mut alpha = Decoder::new()?;
-    let mut frames = Vec::new();
+    let mut frames = DecodedFrames::default();
     for (data, alpha_data) in mkv::read_frames(bytes) {
         let Some(Planes { w, h, y, u, v }) = colour.decode(&data)? else {
             continue;
@@ -394,23 +395,24 @@ pub fn decode_frames(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
             None => None,
         };
         let cw = w.div_ceil(2);
-        let img = RgbaImage::from_fn(w as u32, h as u32, |x, yy| {
-            let (x, yy) = (x as usize, yy as usize);
-            let luma = f32::from(y[yy * w + x]) - 16.0;
-            let cu = f32::from(u[(yy / 2) * cw + x / 2]) - 128.0;
-            let cv = f32::from(v[(yy / 2) * cw + x / 2]) - 128.0;
-            let r = 1.164 * luma + 1.596 * cv;
-            let g = 1.164 * luma - 0.392 * cu - 0.813 * cv;
-            let b = 1.164 * luma + 2.017 * cu;
-            let alpha_px = a.as_ref().map_or(255, |a| a[yy * w + x]);
-            image::Rgba([
-                r.round().clamp(0.0, 255.0) as u8,
-                g.round().clamp(0.0, 255.0) as u8,
-                b.round().clamp(0.0, 255.0) as u8,
-                alpha_px,
-            ])
+        frames.offer(keep, || {
+            Some(RgbaImage::from_fn(w as u32, h as u32, |x, yy| {
+                let (x, yy) = (x as usize, yy as usize);
+                let luma = f32::from(y[yy * w + x]) - 16.0;
+                let cu = f32::from(u[(yy / 2) * cw + x / 2]) - 128.0;
+                let cv = f32::from(v[(yy / 2) * cw + x / 2]) - 128.0;
+                let r = 1.164 * luma + 1.596 * cv;
+                let g = 1.164 * luma - 0.392 * cu - 0.813 * cv;
+                let b = 1.164 * luma + 2.017 * cu;
+                let alpha_px = a.as_ref().map_or(255, |a| a[yy * w + x]);
+                image::Rgba([
+                    r.round().clamp(0.0, 255.0) as u8,
+                    g.round().clamp(0.0, 255.0) as u8,
+                    b.round().clamp(0.0, 255.0) as u8,
+                    alpha_px,
+                ])
+            }))
         });
-        frames.push(img);
     }
     Ok(frames)
 }

@@ -3,6 +3,7 @@
 //! here because the safe crates either ignore `method` (webp-animation) or hide the anim options (webp).
 
 use super::Animation;
+use super::DecodedFrames;
 use crate::error::{Error, Result};
 use image::RgbaImage;
 use libwebp_sys as sys;
@@ -209,7 +210,7 @@ fn anim_error(enc: *mut sys::WebPAnimEncoder) -> String {
 }
 
 /// Decode a WebP (static or animated) into full frames, for measuring quality.
-pub fn decode_frames(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
+pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
     let data = sys::WebPData {
         bytes: bytes.as_ptr(),
         size: bytes.len(),
@@ -232,7 +233,7 @@ pub fn decode_frames(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
             return Err(fail("cannot decode our own WebP"));
         }
         let mut info = std::mem::MaybeUninit::<sys::WebPAnimInfo>::uninit();
-        let mut frames = Vec::new();
+        let mut frames = DecodedFrames::default();
         if sys::WebPAnimDecoderGetInfo(dec, info.as_mut_ptr()) != 0 {
             let info = info.assume_init();
             let (w, h) = (info.canvas_width, info.canvas_height);
@@ -242,10 +243,10 @@ pub fn decode_frames(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
                 if sys::WebPAnimDecoderGetNext(dec, &mut buf, &mut ts) == 0 || buf.is_null() {
                     break;
                 }
-                let px = std::slice::from_raw_parts(buf, (w * h * 4) as usize).to_vec();
-                if let Some(img) = RgbaImage::from_raw(w, h, px) {
-                    frames.push(img);
-                }
+                frames.offer(keep, || {
+                    let px = std::slice::from_raw_parts(buf, (w * h * 4) as usize).to_vec();
+                    RgbaImage::from_raw(w, h, px)
+                });
             }
         }
         sys::WebPAnimDecoderDelete(dec);
