@@ -185,6 +185,9 @@ pub fn build_human(r: &BuildReport) {
         "{} files encoded, {} from the cache",
         r.cache.misses, r.cache.hits
     );
+    if let Some(w) = &r.cache.warning {
+        eprintln!("warning: {w}");
+    }
     if let Some(shard) = &r.shard {
         eprintln!(
             "built shard {shard} ({} stickers; {cache}) in {}; assemble the packs with `soundsticker build MANIFEST --merge SHARD_FOLDERS...`",

@@ -84,7 +84,7 @@ pub fn build(
     }
 
     let cache = (!opts.no_cache).then(|| {
-        Cache::new(
+        Cache::best_effort(
             opts.cache
                 .clone()
                 .unwrap_or_else(|| m.dir.join(DEFAULT_CACHE)),
@@ -133,6 +133,12 @@ pub fn build(
         dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
         hits: stickers.iter().map(|s| s.from_cache).sum(),
         misses: stickers.iter().map(|s| s.encoded).sum(),
+        warning: cache.as_ref().filter(|c| c.failed()).map(|c| {
+            format!(
+                "could not write the cache folder {}; this build kept nothing for the next (use --cache DIR)",
+                c.dir().display()
+            )
+        }),
     };
 
     let (files, preview) = if let Some(shard) = opts.shard {

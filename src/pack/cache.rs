@@ -98,11 +98,33 @@ impl FileHashes {
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// A build cache only saves time: failing to write it (a read-only checkout) must not fail the
+    /// build, so `store` then does nothing and remembers it. Shard folders are not best-effort.
+    best_effort: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Cache {
+    /// A folder every entry must reach (a shard).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Cache { dir: dir.into() }
+        Cache {
+            dir: dir.into(),
+            best_effort: None,
+        }
+    }
+
+    /// A build cache: entries that cannot be written are skipped (see [`Cache::failed`]).
+    pub fn best_effort(dir: impl Into<PathBuf>) -> Self {
+        Cache {
+            dir: dir.into(),
+            best_effort: Some(Default::default()),
+        }
+    }
+
+    /// Whether a best-effort cache failed to keep an entry.
+    pub fn failed(&self) -> bool {
+        self.best_effort
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     pub fn dir(&self) -> &Path {
@@ -140,6 +162,21 @@ impl Cache {
 
     /// Keep copies of `files` (`(role, source)`) and `meta` under `key`.
     pub fn store(
+        &self,
+        key: &Key,
+        files: &[(&str, &Path)],
+        meta: &serde_json::Value,
+    ) -> Result<()> {
+        match (self.store_entry(key, files, meta), &self.best_effort) {
+            (Err(_), Some(failed)) => {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn store_entry(
         &self,
         key: &Key,
         files: &[(&str, &Path)],
@@ -256,5 +293,21 @@ mod tests {
             cache.restore(&key, &[("sound.ogg", &dest)]).expect("r"),
             None
         );
+    }
+
+    #[test]
+    fn a_build_cache_that_cannot_be_written_is_skipped_but_a_shard_fails() {
+        let dir = tempfile::tempdir().expect("dir");
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"not a folder").expect("write");
+        let src = dir.path().join("x.ogg");
+        std::fs::write(&src, b"sound").expect("write");
+        let key = KeyBuilder::new("t").finish();
+        let meta = serde_json::json!({});
+        let cache = Cache::best_effort(blocker.join("cache"));
+        assert!(cache.store(&key, &[("sound.ogg", &src)], &meta).is_ok());
+        assert!(cache.failed() && !cache.has(&key));
+        let shard = Cache::new(blocker.join("shard"));
+        assert!(shard.store(&key, &[("sound.ogg", &src)], &meta).is_err());
     }
 }

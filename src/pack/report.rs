@@ -42,6 +42,9 @@ pub struct CacheReport {
     pub hits: usize,
     /// Sticker files encoded by this build.
     pub misses: usize,
+    /// Set when the cache folder could not be written (the build went on without keeping results).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// The build's report.
