@@ -11,15 +11,20 @@ fn demo_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
 }
 
+/// A folder with copies of the demo master and cover and `json` as its pack.json.
+fn pack_with(json: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempdir();
+    for f in ["master.flac", "cover.png"] {
+        std::fs::copy(demo_dir().join(f), dir.path().join(f)).expect("copy");
+    }
+    let path = dir.path().join("pack.json");
+    std::fs::write(&path, json).expect("write");
+    (dir, path)
+}
+
 /// Write `json` as pack.json beside copies of the demo master and cover; return the issues.
 fn issues_of(json: &str) -> Vec<ManifestIssue> {
-    let dir = tempdir();
-    let d = dir.path();
-    for f in ["master.flac", "cover.png"] {
-        std::fs::copy(demo_dir().join(f), d.join(f)).expect("copy");
-    }
-    let path = d.join("pack.json");
-    std::fs::write(&path, json).expect("write");
+    let (_dir, path) = pack_with(json);
     match load(&path) {
         Ok(_) => Vec::new(),
         Err(Error::Manifest { path: p, issues }) => {
@@ -248,13 +253,8 @@ fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
         ),
     ];
     for (json, pointer, says) in cases {
-        let dir = tempdir();
+        let (dir, manifest) = pack_with(&json);
         let d = dir.path();
-        for f in ["master.flac", "cover.png"] {
-            std::fs::copy(demo_dir().join(f), d.join(f)).expect("copy");
-        }
-        let manifest = d.join("pack.json");
-        std::fs::write(&manifest, &json).expect("write");
         let before = files_in(d);
         let out = d.join("dist");
         let res = run(&["--json", "build", p(&manifest), "--out", p(&out)]);
@@ -283,12 +283,8 @@ fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
     }
 
     // Building for a platform the manifest does not list checks that platform's rules too.
-    let dir = tempdir();
+    let (dir, _) = pack_with(GOOD);
     let d = dir.path();
-    for f in ["master.flac", "cover.png"] {
-        std::fs::copy(demo_dir().join(f), d.join(f)).expect("copy");
-    }
-    std::fs::write(d.join("pack.json"), GOOD).expect("write");
     let res = run(&[
         "build",
         p(&d.join("pack.json")),
