@@ -278,8 +278,7 @@ fn search_quality(
     Ok(lo.ok_or(smallest))
 }
 
-/// Re-encode the chosen quality at the requested WebP method (APNG: deflate level) when the probes used a
-/// faster one; keep the
+/// Re-encode the chosen quality at the requested WebP method when the probes used a faster one; keep the
 /// probe's bytes if the final encode would not fit (or is no smaller). VP9 is not re-encoded: at the same
 /// constant quality a slower libvpx speed gave no smaller files in our measurements (the Telegram bench
 /// sticker came out larger and over the cap), so the pass cost about a quarter of the fit for nothing.
@@ -292,7 +291,7 @@ fn final_encode(
     cap: u64,
     passes: u32,
 ) -> Result<(Vec<u8>, u32)> {
-    if !matches!(kind, ImageKind::Webp | ImageKind::Png) || s.method <= 2 {
+    if kind != ImageKind::Webp || s.method <= 2 {
         return Ok((probe, passes));
     }
     let bytes = encode_once(kind, anim, EncodeSettings { quality, ..s })?;

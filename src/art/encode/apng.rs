@@ -109,9 +109,9 @@ fn crop(data: &[u8], w: u32, rect: (u32, u32, u32, u32)) -> Vec<u8> {
     out
 }
 
-/// Encode `anim` (one frame: a plain PNG). `effort` as WebP's method: 0–2 use zlib's balanced level
-/// (search probes: deflate at the high level spends 87 % of a fit on redundant match searching), 3 and
-/// above the high level.
+/// Encode `anim` (one frame: a plain PNG). `effort` as WebP's method: 0 and 1 use zlib's balanced
+/// level, 2 and above the high level. Fit probes (effort 2) stay at the high level: balanced files are
+/// 3–10 % larger, enough to make the search drop the frame rate where the final file would have fit.
 pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
     let fail = |e: png::EncodingError| Error::Encode {
         detail: format!("PNG: {e}"),
@@ -122,7 +122,7 @@ pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
         let mut enc = png::Encoder::new(&mut out, anim.width(), anim.height());
         enc.set_color(png::ColorType::Rgba);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(if effort <= 2 {
+        enc.set_compression(if effort <= 1 {
             png::Compression::Balanced
         } else {
             png::Compression::High
