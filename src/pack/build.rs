@@ -73,12 +73,7 @@ pub fn build(
         let dir = work.join(target_name(*t));
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
     }
-    if platforms.contains(&Platform::Telegram)
-        && m.manifest
-            .telegram
-            .as_ref()
-            .is_some_and(|t| t.static_fallback)
-    {
+    if platforms.contains(&Platform::Telegram) && m.manifest.static_fallback() {
         let dir = work.join("telegram").join("static");
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
     }

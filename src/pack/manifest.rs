@@ -54,6 +54,13 @@ pub struct Manifest {
     pub stickers: Vec<Sticker>,
 }
 
+impl Manifest {
+    /// Whether Telegram stickers get a still WebP beside them (`telegram.static_fallback`).
+    pub fn static_fallback(&self) -> bool {
+        self.telegram.as_ref().is_some_and(|t| t.static_fallback)
+    }
+}
+
 /// Telegram sticker-set settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -99,16 +99,9 @@ pub fn page(
             .join(", ")
     );
     for s in stickers {
-        let emojis = manifest
-            .stickers
-            .iter()
-            .find(|m| m.id == s.id)
-            .map(|m| m.emojis.join(" "))
-            .unwrap_or_default();
-        let title = manifest
-            .stickers
-            .iter()
-            .find(|m| m.id == s.id)
+        let own = manifest.stickers.iter().find(|m| m.id == s.id);
+        let emojis = own.map(|m| m.emojis.join(" ")).unwrap_or_default();
+        let title = own
             .and_then(|m| m.title.clone())
             .unwrap_or_else(|| s.id.clone());
         let _ = write!(

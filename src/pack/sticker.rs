@@ -97,6 +97,8 @@ struct Sticker<'a> {
     job: &'a Job<'a>,
     index: usize,
     master: PathBuf,
+    /// The sticker's cover art (its own, or the pack's).
+    art: PathBuf,
     decoded: Option<DecodedRange>,
     made: HashMap<Key, (PathBuf, FileMeta)>,
 }
@@ -202,8 +204,7 @@ impl Sticker<'_> {
     fn still(&mut self, platform: Platform, dest: &Path, item: &str) -> Result<(FileMeta, Origin)> {
         let job = self.job;
         let m = job.m;
-        let s = &m.manifest.stickers[self.index];
-        let art = m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover));
+        let art = self.art.clone();
         let opts = CoverOptions {
             style: Style::Still,
             ..cover_options(m, self.index, platform)
@@ -241,8 +242,7 @@ impl Sticker<'_> {
     ) -> Result<(FileMeta, Origin)> {
         let job = self.job;
         let m = job.m;
-        let s = &m.manifest.stickers[self.index];
-        let art = m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover));
+        let art = self.art.clone();
         let opts = cover_options(m, self.index, platform);
         let mut key = KeyBuilder::new("image");
         key.text(&job.hashes.of(&art)?)
@@ -282,6 +282,7 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
         job,
         index,
         master: m.resolve(&s.master),
+        art: m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover)),
         decoded: None,
         made: HashMap::new(),
     };
@@ -333,12 +334,7 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
             (sound_meta, sound_file.clone()),
             (image_meta, image_file.clone()),
         ];
-        let static_fallback = target == Some(Platform::Telegram)
-            && m.manifest
-                .telegram
-                .as_ref()
-                .is_some_and(|t| t.static_fallback);
-        let static_file = if static_fallback {
+        let static_file = if target == Some(Platform::Telegram) && m.manifest.static_fallback() {
             let file = dir.join("static").join(format!("{}.webp", s.id));
             let (meta, still_origin) = st.still(Platform::Telegram, &file, &item)?;
             tally(still_origin, &mut report);
