@@ -50,8 +50,11 @@ pub struct Fitted {
 /// Below this SSIM the result is visibly degraded: warn.
 pub const SSIM_WARNING: f64 = 0.90;
 const MIN_QUALITY: f32 = 5.0;
-/// Quality probes per frame rate after the first encode.
-const MAX_PROBES: usize = 4;
+/// Probes per frame rate and size (a probe that lands close to the cap ends the search sooner).
+const MAX_PROBES: usize = 6;
+/// A probe between this share of the cap and the cap is close enough: a higher quality would gain
+/// little and cost another encode.
+const CLOSE: f64 = 0.9;
 /// A first guess of d ln(bytes) / d quality per format (measured on sticker animations: WebP doubles
 /// in size over ~45 quality points, VP9 over ~10), refined from the probes themselves.
 fn typical_slope(kind: ImageKind) -> f64 {
@@ -112,6 +115,57 @@ const SSIM_PICKS: usize = 8;
 /// platform accepts smaller stickers (`min_side`).
 const SCALES: [f32; 3] = [1.0, 0.75, 0.5];
 
+/// What the encodes so far say about sizes. Bytes grow about exponentially with quality and about
+/// linearly with the number of frames and the area, so a size seen at one frame rate and size predicts
+/// the others: `ln(bytes × norm) ≈ anchor + slope × (quality − anchor quality)`, where `norm` is the
+/// frame step times the area reduction.
+struct SizeModel {
+    slope: f64,
+    /// The latest encode: (quality, ln(bytes × norm)).
+    anchor: Option<(f32, f64)>,
+    /// The smallest encode seen, normalised: no lower frame rate or size needs less than this / norm
+    /// (bytes shrink less than linearly with frames).
+    smallest_norm: f64,
+    /// Full size over estimate, from the last estimate checked by a full encode.
+    calibration: Option<f64>,
+}
+
+impl SizeModel {
+    fn new(kind: ImageKind) -> Self {
+        SizeModel {
+            slope: typical_slope(kind),
+            anchor: None,
+            smallest_norm: f64::INFINITY,
+            calibration: None,
+        }
+    }
+
+    /// Record an encode of `len` bytes at quality `q`; `same_norm` is the previous encode at the same
+    /// frame rate and size, if any, from which the slope is measured.
+    fn observe(&mut self, q: f32, len: f64, norm: f64, same_norm: Option<(f32, f64)>) {
+        let len = len.max(1.0);
+        if let Some((q0, len0)) = same_norm
+            && (q - q0).abs() > 0.5
+        {
+            self.slope = ((len.ln() - len0.max(1.0).ln()) / f64::from(q - q0)).clamp(0.005, 0.5);
+        }
+        self.anchor = Some((q, (len * norm).ln()));
+        self.smallest_norm = self.smallest_norm.min(len * norm);
+    }
+
+    /// The quality predicted to give `target` bytes at `norm`.
+    fn quality_for(&self, target: f64, norm: f64) -> Option<f32> {
+        self.anchor
+            .map(|(q, l)| (f64::from(q) + ((target * norm).ln() - l) / self.slope) as f32)
+    }
+
+    /// The size predicted at quality `q` and `norm`.
+    fn size_at(&self, q: f32, norm: f64) -> Option<f64> {
+        self.anchor
+            .map(|(q0, l)| (l + self.slope * f64::from(q - q0)).exp() / norm)
+    }
+}
+
 /// Encode `anim` at the best quality (up to `s.quality`) that fits `max_bytes`: quality first, then frame
 /// rate, then size (never below `min_side` pixels).
 pub fn fit(
@@ -125,17 +179,19 @@ pub fn fit(
         let bytes = encode_once(kind, anim, s)?;
         return finish(kind, anim, bytes, s.quality, 1, 1, None);
     };
-    // Search probes use a faster effort (WebP method, VP9 speed; sizes track the final effort's
-    // closely); the chosen quality is then encoded once more at the requested effort.
+    // WebP probes use a faster method (sizes track the final method's closely) and the chosen quality
+    // is encoded once more at the requested one. VP9 probes are final: libvpx's good-quality speed 4
+    // (effort 4) is both faster and smaller than speeds 5-8 on sticker animations.
     let probe_s = EncodeSettings {
-        method: s.method.min(2),
+        method: if kind == ImageKind::Webm {
+            s.method
+        } else {
+            s.method.min(2)
+        },
         ..s
     };
     let mut passes = 0u32;
-    // How many times too big the smallest encode tried so far was, normalised to full size and frame
-    // rate (bytes grow about linearly with frames and with area): steps that cannot close that gap are
-    // skipped instead of encoded.
-    let mut shortfall = 1.0f64;
+    let mut model = SizeModel::new(kind);
     for scale in SCALES {
         let side = (anim.width() as f32 * scale).round() as u32 & !1;
         if scale < 1.0 && side < min_side.max(2) {
@@ -160,7 +216,9 @@ pub fn fit(
             if step > 1 && anim.frames.len() / step < 2 {
                 break;
             }
-            if (step as f64 * area_gain) < shortfall * 0.7 {
+            let norm = step as f64 * area_gain;
+            // Skip steps that cannot close the gap the smallest encode so far leaves.
+            if model.smallest_norm.is_finite() && model.smallest_norm / norm > cap as f64 / 0.7 {
                 continue;
             }
             let decimated;
@@ -170,16 +228,11 @@ pub fn fit(
                 decimated = anim.decimate(step);
                 &decimated
             };
-            let found = search_quality(kind, a, s, probe_s, cap, &mut passes)?;
-            match found {
-                Ok((q, bytes)) => {
-                    let (bytes, passes) = final_encode(kind, a, s, q, bytes, cap, passes)?;
-                    return finish(kind, anim, bytes, q, step, passes, Some(cap));
-                }
-                Err(smallest) => {
-                    shortfall =
-                        shortfall.max(smallest as f64 / cap as f64 * step as f64 * area_gain);
-                }
+            if let Some((q, bytes)) =
+                search_quality(kind, a, s, probe_s, cap, norm, &mut model, &mut passes)?
+            {
+                let (bytes, passes) = final_encode(kind, a, s, q, bytes, cap, passes)?;
+                return finish(kind, anim, bytes, q, step, passes, Some(cap));
             }
         }
     }
@@ -190,16 +243,66 @@ pub fn fit(
     })
 }
 
-/// Find the highest quality whose probe fits `cap`: `Ok((quality, bytes))`, or `Err(smallest size seen)`.
+/// A probe's outcome: its size, and the file when it was encoded in full. Estimates (see `estimate`)
+/// carry their raw figure, which the full encode that checks them calibrates.
+struct Probe {
+    q: f32,
+    len: f64,
+    raw: f64,
+    bytes: Option<Vec<u8>>,
+}
+
+/// Frames sampled by an APNG size estimate.
+const APNG_SAMPLES: usize = 10;
+/// VP9 at libvpx's realtime speed 8 codes a sticker in about a quarter of the time of good-quality
+/// speed 4, into files about this much larger (1.7-2x on the bench covers, steady across qualities).
+const VP9_REALTIME_RATIO: f64 = 1.9;
+
+/// A cheap stand-in for a full encode, when the format has one: APNG frames are independent DEFLATE
+/// streams, so a sample of frames predicts the file; VP9's realtime mode predicts good-quality sizes up
+/// to a ratio. Returns the raw figure and its first-guess correction factor.
+fn estimate(kind: ImageKind, a: &Animation, q: f32, effort: i32) -> Result<Option<(f64, f64)>> {
+    if !estimates(kind, a) {
+        return Ok(None);
+    }
+    Ok(Some(if kind == ImageKind::Png {
+        (
+            encode::apng::estimate(a, q, effort, APNG_SAMPLES)? as f64,
+            1.0,
+        )
+    } else {
+        (
+            encode::webm::encode(a, q, 0)?.len() as f64,
+            1.0 / VP9_REALTIME_RATIO,
+        )
+    }))
+}
+
+/// Whether `kind` probes `a` by estimate (APNG with enough frames to sample, VP9).
+fn estimates(kind: ImageKind, a: &Animation) -> bool {
+    match kind {
+        ImageKind::Png => a.frames.len() > 2 * APNG_SAMPLES + 1,
+        ImageKind::Webm => true,
+        ImageKind::Webp | ImageKind::Gif => false,
+    }
+}
+
+/// Find the highest quality whose file fits `cap` at this frame rate and size (`norm`), starting where
+/// the model predicts: `Some((quality, bytes))`, or `None` when even the lowest quality would not fit.
+/// Where the format has a cheap estimate, the search runs on estimates and only its answer is encoded in
+/// full (and stepped down if it misses).
+#[allow(clippy::too_many_arguments)]
 fn search_quality(
     kind: ImageKind,
     a: &Animation,
     s: EncodeSettings,
     probe_s: EncodeSettings,
     cap: u64,
+    norm: f64,
+    model: &mut SizeModel,
     passes: &mut u32,
-) -> Result<std::result::Result<(f32, Vec<u8>), usize>> {
-    let probe = |q: f32| {
+) -> Result<Option<(f32, Vec<u8>)>> {
+    let full = |q: f32| {
         encode_once(
             kind,
             a,
@@ -209,79 +312,129 @@ fn search_quality(
             },
         )
     };
-    // The first round encodes the requested quality and a lower guess side by side (each encoder is
-    // single-threaded), so one round usually brackets the answer.
-    let guess_q = (s.quality - 30.0).max(MIN_QUALITY);
+    let probe = |q: f32, calibration: Option<f64>| -> Result<Probe> {
+        if let Some((raw, first_guess)) = estimate(kind, a, q, probe_s.method)? {
+            return Ok(Probe {
+                q,
+                len: raw * calibration.unwrap_or(first_guess),
+                raw,
+                bytes: None,
+            });
+        }
+        let bytes = full(q)?;
+        Ok(Probe {
+            q,
+            len: bytes.len() as f64,
+            raw: bytes.len() as f64,
+            bytes: Some(bytes),
+        })
+    };
     let lossless = kind == ImageKind::Webp && s.lossless;
-    let (top, guess) = rayon::join(
-        || probe(s.quality),
-        || (guess_q < s.quality && !lossless).then(|| probe(guess_q)),
-    );
-    let (top, guess) = (top?, guess.transpose()?);
-    *passes += 1 + u32::from(guess.is_some());
-    if top.len() as u64 <= cap {
-        return Ok(Ok((s.quality, top)));
-    }
-    if lossless {
-        return Ok(Err(top.len())); // lossless has no quality to trade
-    }
-    // Sizes grow roughly exponentially with quality: predict from the slope between the closest probes.
-    let target = cap as f64 * 0.95;
-    let mut hi = (s.quality, top.len() as f64);
-    let mut lo: Option<(f32, Vec<u8>)> = None;
-    let mut slope = typical_slope(kind);
-    let mut smallest = top.len();
-    if let Some(g) = guess {
-        let len = g.len() as f64;
-        smallest = smallest.min(g.len());
-        if len > 0.0 && hi.1 > len {
-            slope = ((hi.1.ln() - len.ln()) / f64::from(s.quality - guess_q)).clamp(0.005, 0.5);
+    let cap_f = cap as f64;
+    // Aim a little under the cap; estimates aim lower still, so the full encode that checks them
+    // rarely misses.
+    let aim = |exact: bool| cap_f * if exact { 0.95 } else { 0.9 };
+    let close = |p: &Probe| {
+        p.len
+            >= cap_f
+                * if p.bytes.is_some() {
+                    CLOSE
+                } else {
+                    CLOSE - 0.05
+                }
+    };
+    // Replace an estimate by the full encode it stands for, and calibrate later estimates with it.
+    let confirm = |p: &mut Probe, model: &mut SizeModel, passes: &mut u32| -> Result<()> {
+        if p.bytes.is_none() {
+            let bytes = full(p.q)?;
+            *passes += 1;
+            p.len = bytes.len() as f64;
+            p.bytes = Some(bytes);
+            if p.raw > 0.0 {
+                model.calibration = Some(p.len / p.raw);
+            }
         }
-        if g.len() as u64 <= cap {
-            lo = Some((guess_q, g));
+        Ok(())
+    };
+    let mut q = if lossless {
+        s.quality
+    } else {
+        model
+            .quality_for(aim(true), norm)
+            .map_or(s.quality, |p| p.round().clamp(MIN_QUALITY, s.quality))
+    };
+    let mut lo: Option<Probe> = None;
+    let mut hi: Option<f32> = None;
+    let mut last: Option<(f32, f64)> = None;
+    for probes_here in 1..=MAX_PROBES {
+        let mut p = probe(q, model.calibration)?;
+        *passes += u32::from(p.bytes.is_some());
+        model.observe(q, p.len, norm, last);
+        last = Some((q, p.len));
+        let ends = |p: &Probe| close(p) || p.q >= s.quality || hi.is_some_and(|h| h - p.q <= 2.0);
+        if p.len <= cap_f && p.bytes.is_none() && ends(&p) {
+            confirm(&mut p, model, passes)?;
+            model.observe(q, p.len, norm, None);
+            last = None; // the calibration changed: slopes from older estimates no longer apply
+        }
+        if p.len <= cap_f {
+            let done = ends(&p);
+            lo = Some(p);
+            if done {
+                break;
+            }
         } else {
-            hi = (guess_q, len);
+            hi = Some(q);
+            if q <= MIN_QUALITY || lossless {
+                break;
+            }
         }
-    }
-    if lo.is_none() && hi.0 <= MIN_QUALITY {
-        return Ok(Err(smallest));
-    }
-    for _ in 0..MAX_PROBES {
-        let from = lo.as_ref().map_or(hi, |(q, b)| (*q, b.len() as f64));
-        let floor = lo.as_ref().map_or(MIN_QUALITY, |(lq, _)| lq + 1.0);
-        let ceiling = hi.0 - 1.0;
+        let floor = lo.as_ref().map_or(MIN_QUALITY, |l| l.q + 1.0);
+        let ceiling = hi.map_or(s.quality, |h| h - 1.0);
         if ceiling < floor {
             break;
         }
-        let guess = (f64::from(from.0) + (target.ln() - from.1.ln()) / slope).round() as f32;
-        let q = guess.max(floor).min(ceiling);
-        let bytes = probe(q)?;
-        *passes += 1;
-        let len = bytes.len() as f64;
-        smallest = smallest.min(bytes.len());
-        if (q - from.0).abs() > 0.5 && len > 0.0 && from.1 > 0.0 {
-            slope = ((len.ln() - from.1.ln()) / f64::from(q - from.0)).clamp(0.005, 0.5);
+        // Give up on this frame rate and size when even the lowest quality is predicted well over
+        // (only once the slope is measured here: sizes flatten at low qualities).
+        if lo.is_none()
+            && probes_here >= 2
+            && let Some(l) = model.size_at(MIN_QUALITY, norm)
+            && l > cap_f * 1.25
+        {
+            model.smallest_norm = model.smallest_norm.min(l * norm);
+            break;
         }
-        if bytes.len() as u64 <= cap {
-            let close = len >= cap as f64 * 0.9;
-            lo = Some((q, bytes));
-            if close || hi.0 - q <= 2.0 {
-                break;
-            }
-        } else {
-            hi = (q, len);
-            if q <= MIN_QUALITY {
-                break;
-            }
-        }
+        let exact = lo.as_ref().is_none_or(|l| l.bytes.is_some()) && !estimates(kind, a);
+        q = model
+            .quality_for(aim(exact), norm)
+            .map_or(floor, |g| g.round().max(floor).min(ceiling));
     }
-    Ok(lo.ok_or(smallest))
+    let Some(mut best) = lo else {
+        return Ok(None);
+    };
+    // The best probe may be an estimate still unchecked: encode it, and step down if it misses.
+    for _ in 0..3 {
+        confirm(&mut best, model, passes)?;
+        if best.len <= cap_f {
+            return Ok(best.bytes.map(|b| (best.q, b)));
+        }
+        if best.q <= MIN_QUALITY {
+            break;
+        }
+        let lower = (f64::from(best.q) - (best.len / aim(false)).ln() / model.slope).floor() as f32;
+        best = Probe {
+            q: lower.clamp(MIN_QUALITY, best.q - 1.0),
+            len: 0.0,
+            raw: 0.0,
+            bytes: None,
+        };
+    }
+    Ok(None)
 }
 
 /// Re-encode the chosen quality at the requested WebP method when the probes used a faster one; keep the
-/// probe's bytes if the final encode would not fit (or is no smaller). VP9 is not re-encoded: at the same
-/// constant quality a slower libvpx speed gave no smaller files in our measurements (the Telegram bench
-/// sticker came out larger and over the cap), so the pass cost about a quarter of the fit for nothing.
+/// probe's bytes if the final encode would not fit (or is no smaller). VP9 and APNG probes already use
+/// the requested effort.
 fn final_encode(
     kind: ImageKind,
     anim: &Animation,

@@ -68,11 +68,21 @@ fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
 /// Coded frames: (pts, key frame, bytes).
 type Packets = Vec<(i64, bool, Vec<u8>)>;
 
+/// How hard libvpx works.
+#[derive(Debug, Clone, Copy)]
+enum Speed {
+    /// Good-quality deadline at this cpu-used.
+    Good(c_int),
+    /// Realtime deadline at cpu-used 8: a quick size estimate.
+    Realtime,
+}
+
 /// One VP9 encoder instance.
 struct Encoder {
     ctx: vpx::vpx_codec_ctx_t,
     width: u32,
     height: u32,
+    deadline: c_ulong,
 }
 
 impl Encoder {
@@ -82,7 +92,7 @@ impl Encoder {
         fps_num: u32,
         fps_den: u32,
         cq: u32,
-        speed: i32,
+        speed: Speed,
     ) -> Result<Self> {
         // SAFETY: the config is filled by libvpx's defaults, then adjusted; ctx is initialised by
         // vpx_codec_enc_init_ver and destroyed in Drop.
@@ -116,10 +126,15 @@ impl Encoder {
             {
                 return Err(fail("encoder init"));
             }
+            let (deadline, cpu_used) = match speed {
+                Speed::Good(n) => (vpx::VPX_DL_GOOD_QUALITY, n),
+                Speed::Realtime => (vpx::VPX_DL_REALTIME, 8),
+            };
             let mut enc = Encoder {
                 ctx: ctx.assume_init(),
                 width,
                 height,
+                deadline: deadline as c_ulong,
             };
             let ctl = |e: &mut Encoder, id: u32, v: c_int| {
                 vpx::vpx_codec_control_(&mut e.ctx, id as c_int, v)
@@ -132,7 +147,7 @@ impl Encoder {
                 || ctl(
                     &mut enc,
                     vpx::vp8e_enc_control_id::VP8E_SET_CPUUSED as u32,
-                    speed,
+                    cpu_used,
                 ) != vpx::VPX_CODEC_OK
                 || ctl(
                     &mut enc,
@@ -178,14 +193,7 @@ impl Encoder {
                 }
                 None => (std::ptr::null(), 0),
             };
-            let err = vpx::vpx_codec_encode(
-                &mut self.ctx,
-                img_ptr,
-                pts,
-                1,
-                0,
-                vpx::VPX_DL_GOOD_QUALITY as c_ulong,
-            );
+            let err = vpx::vpx_codec_encode(&mut self.ctx, img_ptr, pts, 1, 0, self.deadline);
             if err != vpx::VPX_CODEC_OK {
                 return Err(fail(format!("encode error {err:?}")));
             }
@@ -236,9 +244,15 @@ impl Drop for Encoder {
 }
 
 /// Encode `anim` as WebM/VP9 at constant quality, with an alpha stream when any pixel is transparent.
-/// `effort` 0..=6 as for WebP's method: libvpx speed (cpu-used) is 8 − effort, from 2 to 8.
+/// `effort` 1..=6 as for WebP's method: libvpx's good-quality deadline at speed (cpu-used) 8 − effort,
+/// from 2 to 7 (speed 4, effort 4, is the fastest in practice: libvpx 1.12's good-quality speeds 5 and
+/// up took longer on sticker animations). Effort 0 is the realtime deadline, for size estimates.
 pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
-    let speed = (8 - effort).clamp(2, 8);
+    let speed = if effort <= 0 {
+        Speed::Realtime
+    } else {
+        Speed::Good((8 - effort).clamp(2, 7))
+    };
     let (w, h) = (anim.width(), anim.height());
     if w % 2 != 0 || h % 2 != 0 {
         return Err(fail(format!(
