@@ -55,12 +55,14 @@ const MAX_PROBES: usize = 6;
 /// A probe between this share of the cap and the cap is close enough: a higher quality would gain
 /// little and cost another encode.
 const CLOSE: f64 = 0.9;
+/// A full encode checking an estimate settles the search from this share of the cap.
+const SETTLE: f64 = 0.8;
 /// A first guess of d ln(bytes) / d quality per format (measured on sticker animations: WebP doubles
-/// in size over ~45 quality points, VP9 over ~10), refined from the probes themselves.
+/// in size over ~45 quality points, VP9 over ~17), refined from the probes themselves.
 fn typical_slope(kind: ImageKind) -> f64 {
     match kind {
         ImageKind::Webp => 0.015,
-        ImageKind::Webm => 0.07,
+        ImageKind::Webm => 0.04,
         ImageKind::Png => 0.02,
         ImageKind::Gif => 0.01,
     }
@@ -330,6 +332,7 @@ fn search_quality(
         })
     };
     let lossless = kind == ImageKind::Webp && s.lossless;
+    let estimated = estimates(kind, a);
     let cap_f = cap as f64;
     // Aim a little under the cap; estimates aim lower still, so the full encode that checks them
     // rarely misses.
@@ -371,7 +374,12 @@ fn search_quality(
         *passes += u32::from(p.bytes.is_some());
         model.observe(q, p.len, norm, last);
         last = Some((q, p.len));
-        let ends = |p: &Probe| close(p) || p.q >= s.quality || hi.is_some_and(|h| h - p.q <= 2.0);
+        // Where probes are estimates, a full encode that fits within `SETTLE` of the cap ends the
+        // search: one more quality step would cost another full encode for a barely visible gain.
+        let settled = |p: &Probe| estimated && p.bytes.is_some() && p.len >= cap_f * SETTLE;
+        let ends = |p: &Probe| {
+            close(p) || settled(p) || p.q >= s.quality || hi.is_some_and(|h| h - p.q <= 2.0)
+        };
         if p.len <= cap_f && p.bytes.is_none() && ends(&p) {
             confirm(&mut p, model, passes)?;
             model.observe(q, p.len, norm, None);
@@ -404,7 +412,7 @@ fn search_quality(
             model.smallest_norm = model.smallest_norm.min(l * norm);
             break;
         }
-        let exact = lo.as_ref().is_none_or(|l| l.bytes.is_some()) && !estimates(kind, a);
+        let exact = lo.as_ref().is_none_or(|l| l.bytes.is_some()) && !estimated;
         q = model
             .quality_for(aim(exact), norm)
             .map_or(floor, |g| g.round().max(floor).min(ceiling));

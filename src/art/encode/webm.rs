@@ -21,45 +21,39 @@ pub fn cq_for_quality(quality: f32) -> u32 {
 }
 
 /// BT.601 limited-range planes (Y, U, V) of an RGBA frame; `alpha_plane` puts alpha in Y with grey
-/// chroma, as the alpha stream expects.
+/// chroma, as the alpha stream expects. Fixed-point (8-bit coefficients, as libyuv uses): every probe
+/// of a fit converts every frame, so this runs millions of times per sticker.
 fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let mut out = vec![128u8; w * h + 2 * cw * ch];
     let px = img.as_raw();
-    for y in 0..h {
-        for x in 0..w {
-            let i = (y * w + x) * 4;
-            out[y * w + x] = if alpha_plane {
-                px[i + 3]
-            } else {
-                let (r, g, b) = (f32::from(px[i]), f32::from(px[i + 1]), f32::from(px[i + 2]));
-                (16.0 + 0.257 * r + 0.504 * g + 0.098 * b).round() as u8
-            };
-        }
+    let (luma, chroma) = out.split_at_mut(w * h);
+    for (y_out, p) in luma.iter_mut().zip(px.chunks_exact(4)) {
+        *y_out = if alpha_plane {
+            p[3]
+        } else {
+            let (r, g, b) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
+            ((66 * r + 129 * g + 25 * b + 128) >> 8) as u8 + 16
+        };
     }
     if alpha_plane {
         return out;
     }
-    let (u_off, v_off) = (w * h, w * h + cw * ch);
+    let (u_plane, v_plane) = chroma.split_at_mut(cw * ch);
     for cy in 0..ch {
         for cx in 0..cw {
-            let (mut r, mut g, mut b, mut n) = (0f32, 0f32, 0f32, 0f32);
+            let (mut r, mut g, mut b) = (0i32, 0i32, 0i32);
             for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
                 let (x, y) = ((2 * cx + dx).min(w - 1), (2 * cy + dy).min(h - 1));
                 let i = (y * w + x) * 4;
-                r += f32::from(px[i]);
-                g += f32::from(px[i + 1]);
-                b += f32::from(px[i + 2]);
-                n += 1.0;
+                r += i32::from(px[i]);
+                g += i32::from(px[i + 1]);
+                b += i32::from(px[i + 2]);
             }
-            let (r, g, b) = (r / n, g / n, b / n);
-            out[u_off + cy * cw + cx] = (128.0 - 0.148 * r - 0.291 * g + 0.439 * b)
-                .round()
-                .clamp(0.0, 255.0) as u8;
-            out[v_off + cy * cw + cx] = (128.0 + 0.439 * r - 0.368 * g - 0.071 * b)
-                .round()
-                .clamp(0.0, 255.0) as u8;
+            // Sums of four pixels: the coefficients are scaled by 4 more (>> 10).
+            u_plane[cy * cw + cx] = (128 + ((-38 * r - 74 * g + 112 * b + 512) >> 10)) as u8;
+            v_plane[cy * cw + cx] = (128 + ((112 * r - 94 * g - 18 * b + 512) >> 10)) as u8;
         }
     }
     out
