@@ -56,7 +56,7 @@ const MAX_PROBES: usize = 6;
 /// little and cost another encode.
 const CLOSE: f64 = 0.9;
 /// A full encode checking an estimate settles the search from this share of the cap.
-const SETTLE: f64 = 0.8;
+const SETTLE: f64 = 0.75;
 /// A first guess of d ln(bytes) / d quality per format (measured on sticker animations: WebP doubles
 /// in size over ~45 quality points, VP9 over ~17), refined from the probes themselves.
 fn typical_slope(kind: ImageKind) -> f64 {
@@ -257,8 +257,9 @@ struct Probe {
 /// Frames sampled by an APNG size estimate.
 const APNG_SAMPLES: usize = 10;
 /// VP9 at libvpx's realtime speed 8 codes a sticker in about a quarter of the time of good-quality
-/// speed 4, into files about this much larger (1.7-2x on the bench covers, steady across qualities).
-const VP9_REALTIME_RATIO: f64 = 1.9;
+/// speed 4, into files about this much larger (1.55-2.05x on the bench covers, within 10 % across
+/// qualities for one cover; the median, so a first full encode lands on either side of its aim).
+const VP9_REALTIME_RATIO: f64 = 1.8;
 
 /// A cheap stand-in for a full encode, when the format has one: APNG frames are independent DEFLATE
 /// streams, so a sample of frames predicts the file; VP9's realtime mode predicts good-quality sizes up
@@ -336,14 +337,14 @@ fn search_quality(
     let cap_f = cap as f64;
     // Aim a little under the cap; estimates aim lower still, so the full encode that checks them
     // rarely misses.
-    let aim = |exact: bool| cap_f * if exact { 0.95 } else { 0.9 };
+    let aim = |exact: bool| cap_f * if exact { 0.95 } else { 0.85 };
     let close = |p: &Probe| {
         p.len
             >= cap_f
                 * if p.bytes.is_some() {
                     CLOSE
                 } else {
-                    CLOSE - 0.05
+                    CLOSE - 0.1
                 }
     };
     // Replace an estimate by the full encode it stands for, and calibrate later estimates with it.
