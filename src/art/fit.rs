@@ -55,8 +55,11 @@ const MAX_PROBES: usize = 6;
 /// A probe between this share of the cap and the cap is close enough: a higher quality would gain
 /// little and cost another encode.
 const CLOSE: f64 = 0.9;
-/// A full encode checking an estimate settles the search from this share of the cap.
-const SETTLE: f64 = 0.75;
+/// A full encode checking an estimate settles the search from this share of the cap: VP9's full encodes
+/// cost four realtime estimates, APNG's sampled estimates are closer and its full encodes cheaper.
+fn settle(kind: ImageKind) -> f64 {
+    if kind == ImageKind::Webm { 0.75 } else { 0.85 }
+}
 /// A first guess of d ln(bytes) / d quality per format (measured on sticker animations: WebP doubles
 /// in size over ~45 quality points, VP9 over ~17), refined from the probes themselves.
 fn typical_slope(kind: ImageKind) -> f64 {
@@ -254,7 +257,8 @@ struct Probe {
     bytes: Option<Vec<u8>>,
 }
 
-/// Frames sampled by an APNG size estimate.
+/// Frames sampled by an APNG size estimate; animations of up to twice as many are encoded in full
+/// (sampling short ones saved little and, less accurate, cost quality).
 const APNG_SAMPLES: usize = 10;
 /// VP9 at libvpx's realtime speed 8 codes a sticker in about a quarter of the time of good-quality
 /// speed 4, into files about this much larger (1.55-2.05x on the bench covers, within 10 % across
@@ -375,9 +379,9 @@ fn search_quality(
         *passes += u32::from(p.bytes.is_some());
         model.observe(q, p.len, norm, last);
         last = Some((q, p.len));
-        // Where probes are estimates, a full encode that fits within `SETTLE` of the cap ends the
+        // Where probes are estimates, a full encode that fits within `settle` of the cap ends the
         // search: one more quality step would cost another full encode for a barely visible gain.
-        let settled = |p: &Probe| estimated && p.bytes.is_some() && p.len >= cap_f * SETTLE;
+        let settled = |p: &Probe| estimated && p.bytes.is_some() && p.len >= cap_f * settle(kind);
         let ends = |p: &Probe| {
             close(p) || settled(p) || p.q >= s.quality || hi.is_some_and(|h| h - p.q <= 2.0)
         };
