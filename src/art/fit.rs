@@ -204,14 +204,7 @@ pub fn fit(
         }
         let scaled;
         let anim = if scale < 1.0 {
-            scaled = Animation {
-                frames: anim
-                    .frames
-                    .iter()
-                    .map(|f| super::canvas::resize(f, side, side))
-                    .collect(),
-                durations_ms: anim.durations_ms.clone(),
-            };
+            scaled = anim.resized(side, side);
             &scaled
         } else {
             anim
@@ -236,7 +229,11 @@ pub fn fit(
             if let Some((q, bytes)) =
                 search_quality(kind, a, s, probe_s, cap, norm, &mut model, &mut passes)?
             {
-                let (bytes, passes) = final_encode(kind, a, s, q, bytes, cap, passes)?;
+                let (bytes, passes) = if estimates(kind, a, s) {
+                    (bytes, passes) // already encoded at the requested effort
+                } else {
+                    final_encode(kind, a, s, q, bytes, cap, passes)?
+                };
                 return finish(kind, anim, bytes, q, step, passes, Some(cap));
             }
         }
@@ -257,6 +254,8 @@ struct Probe {
     bytes: Option<Vec<u8>>,
 }
 
+/// Quality points a search on estimates must expect to gain to try above a full encode that fits.
+const MIN_GAIN: f32 = 4.0;
 /// Frames sampled by an APNG size estimate; animations of up to twice as many are encoded in full
 /// (sampling short ones saved little and, less accurate, cost quality).
 const APNG_SAMPLES: usize = 10;
@@ -264,33 +263,51 @@ const APNG_SAMPLES: usize = 10;
 /// speed 4, into files about this much larger (1.55-2.05x on the bench covers, within 10 % across
 /// qualities for one cover; the median, so a first full encode lands on either side of its aim).
 const VP9_REALTIME_RATIO: f64 = 1.8;
+/// An animated WebP at full size over the same at half size, both at one quality (1.7-3.7x on the
+/// bench covers, steady across qualities for one cover; the median): a half-size probe at a fast
+/// method costs about a sixth of a full encode.
+const WEBP_HALF_RATIO: f64 = 2.4;
 
 /// A cheap stand-in for a full encode, when the format has one: APNG frames are independent DEFLATE
 /// streams, so a sample of frames predicts the file; VP9's realtime mode predicts good-quality sizes up
 /// to a ratio. Returns the raw figure and its first-guess correction factor.
-fn estimate(kind: ImageKind, a: &Animation, q: f32, effort: i32) -> Result<Option<(f64, f64)>> {
-    if !estimates(kind, a) {
+fn estimate(
+    kind: ImageKind,
+    a: &Animation,
+    half: &std::cell::OnceCell<Animation>,
+    q: f32,
+    probe_s: EncodeSettings,
+) -> Result<Option<(f64, f64)>> {
+    if !estimates(kind, a, probe_s) {
         return Ok(None);
     }
-    Ok(Some(if kind == ImageKind::Png {
-        (
-            encode::apng::estimate(a, q, effort, APNG_SAMPLES)? as f64,
+    Ok(Some(match kind {
+        ImageKind::Png => (
+            encode::apng::estimate(a, q, probe_s.method, APNG_SAMPLES)? as f64,
             1.0,
-        )
-    } else {
-        (
+        ),
+        ImageKind::Webm => (
             encode::webm::encode(a, q, 0)?.len() as f64,
             1.0 / VP9_REALTIME_RATIO,
-        )
+        ),
+        _ => {
+            let half = half.get_or_init(|| a.resized(a.width() / 2, a.height() / 2));
+            let s = EncodeSettings {
+                quality: q,
+                ..probe_s
+            };
+            (encode_once(kind, half, s)?.len() as f64, WEBP_HALF_RATIO)
+        }
     }))
 }
 
-/// Whether `kind` probes `a` by estimate (APNG with enough frames to sample, VP9).
-fn estimates(kind: ImageKind, a: &Animation) -> bool {
+/// Whether `kind` probes `a` by estimate (all but GIF, lossless WebP and short APNGs).
+fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bool {
     match kind {
         ImageKind::Png => a.frames.len() > 2 * APNG_SAMPLES + 1,
         ImageKind::Webm => true,
-        ImageKind::Webp | ImageKind::Gif => false,
+        ImageKind::Webp => !s.lossless && a.width() >= 64,
+        ImageKind::Gif => false,
     }
 }
 
@@ -309,18 +326,22 @@ fn search_quality(
     model: &mut SizeModel,
     passes: &mut u32,
 ) -> Result<Option<(f32, Vec<u8>)>> {
+    let estimated = estimates(kind, a, s);
+    // Full encodes checking estimates are final; exact probes run at the probe effort.
+    let full_s = if estimated { s } else { probe_s };
     let full = |q: f32| {
         encode_once(
             kind,
             a,
             EncodeSettings {
                 quality: q,
-                ..probe_s
+                ..full_s
             },
         )
     };
+    let half = std::cell::OnceCell::new();
     let probe = |q: f32, calibration: Option<f64>| -> Result<Probe> {
-        if let Some((raw, first_guess)) = estimate(kind, a, q, probe_s.method)? {
+        if let Some((raw, first_guess)) = estimate(kind, a, &half, q, probe_s)? {
             return Ok(Probe {
                 q,
                 len: raw * calibration.unwrap_or(first_guess),
@@ -337,7 +358,6 @@ fn search_quality(
         })
     };
     let lossless = kind == ImageKind::Webp && s.lossless;
-    let estimated = estimates(kind, a);
     let cap_f = cap as f64;
     // Aim a little under the cap; estimates aim lower still, so the full encode that checks them
     // rarely misses.
@@ -421,6 +441,15 @@ fn search_quality(
         q = model
             .quality_for(aim(exact), norm)
             .map_or(floor, |g| g.round().max(floor).min(ceiling));
+        // A full encode that fits is kept unless the next try promises a real gain: every try above it
+        // costs another full encode.
+        if estimated
+            && let Some(l) = &lo
+            && l.bytes.is_some()
+            && q - l.q < MIN_GAIN
+        {
+            break;
+        }
     }
     let Some(mut best) = lo else {
         return Ok(None);

@@ -88,6 +88,18 @@ impl Animation {
         }
     }
 
+    /// The same animation with every frame resized to `width`×`height`.
+    pub fn resized(&self, width: u32, height: u32) -> Animation {
+        Animation {
+            frames: self
+                .frames
+                .iter()
+                .map(|f| crate::art::canvas::resize(f, width.max(1), height.max(1)))
+                .collect(),
+            durations_ms: self.durations_ms.clone(),
+        }
+    }
+
     /// Frames per second, from the average frame duration.
     pub fn fps(&self) -> f64 {
         if self.total_ms() == 0 {
