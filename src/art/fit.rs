@@ -40,8 +40,11 @@ pub struct Fitted {
     pub frames: usize,
     /// Mean SSIM of the decoded file against the rendered frames.
     pub ssim: f64,
-    /// Encodes made.
+    /// Full encodes made.
     pub passes: u32,
+    /// Cheap size estimates made while searching (APNG frame samples, VP9 realtime encodes, WebP
+    /// half-size encodes).
+    pub estimates: u32,
     /// Also in the cover report's own `warnings`, which is what is serialised.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -133,6 +136,8 @@ struct SizeModel {
     smallest_norm: f64,
     /// Full size over estimate, from the last estimate checked by a full encode.
     calibration: Option<f64>,
+    /// Estimates made.
+    estimates: u32,
 }
 
 impl SizeModel {
@@ -142,6 +147,7 @@ impl SizeModel {
             anchor: None,
             smallest_norm: f64::INFINITY,
             calibration: None,
+            estimates: 0,
         }
     }
 
@@ -234,7 +240,9 @@ pub fn fit(
                 } else {
                     final_encode(kind, a, s, q, bytes, cap, passes)?
                 };
-                return finish(kind, anim, bytes, q, step, passes, Some(cap));
+                let mut fitted = finish(kind, anim, bytes, q, step, passes, Some(cap))?;
+                fitted.estimates = model.estimates;
+                return Ok(fitted);
             }
         }
     }
@@ -397,6 +405,7 @@ fn search_quality(
     for probes_here in 1..=MAX_PROBES {
         let mut p = probe(q, model.calibration)?;
         *passes += u32::from(p.bytes.is_some());
+        model.estimates += u32::from(p.bytes.is_none());
         model.observe(q, p.len, norm, last);
         last = Some((q, p.len));
         // Where probes are estimates, a full encode that fits within `settle` of the cap ends the
@@ -535,6 +544,7 @@ fn finish(
         frames: decoded.count,
         ssim,
         passes,
+        estimates: 0,
         warnings,
     })
 }

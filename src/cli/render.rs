@@ -123,7 +123,7 @@ pub fn cover_human(r: &CoverReport) {
     let f = &r.fitted;
     let cap = r.max_bytes.map_or_else(String::new, |c| format!(" of {c}"));
     eprintln!(
-        "{}  {:?} {:?} {}×{}, {} frame{} at {:.1} fps, {} ms  {} bytes{cap}  quality {:.0}, SSIM {:.3}, {} encode{}",
+        "{}  {:?} {:?} {}×{}, {} frame{} at {:.1} fps, {} ms  {} bytes{cap}  quality {:.0}, SSIM {:.3}, {} encode{}{}",
         r.output.display(),
         r.style,
         r.format,
@@ -138,6 +138,11 @@ pub fn cover_human(r: &CoverReport) {
         f.ssim,
         f.passes,
         if f.passes == 1 { "" } else { "s" },
+        match f.estimates {
+            0 => String::new(),
+            1 => " + 1 estimate".to_string(),
+            n => format!(" + {n} estimates"),
+        },
     );
     for w in &r.warnings {
         eprintln!("warning: {w}");
