@@ -190,9 +190,9 @@ pub fn fit(
         let bytes = encode_once(kind, anim, s)?;
         return finish(kind, anim, bytes, s.quality, 1, 1, None);
     };
-    // WebP probes use a faster method (sizes track the final method's closely) and the chosen quality
-    // is encoded once more at the requested one. VP9 probes are final: libvpx's good-quality speed 4
-    // (effort 4) is both faster and smaller than speeds 5-8 on sticker animations.
+    // Estimates and exact probes use a faster WebP method (sizes track the final method's closely); the
+    // answer is encoded at the requested one. VP9 keeps its effort: libvpx's good-quality speed 4
+    // (effort 4) is both faster and smaller than speeds 5-7 on sticker animations.
     let probe_s = EncodeSettings {
         method: if kind == ImageKind::Webm {
             s.method
@@ -277,8 +277,9 @@ const VP9_REALTIME_RATIO: f64 = 1.8;
 const WEBP_HALF_RATIO: f64 = 2.4;
 
 /// A cheap stand-in for a full encode, when the format has one: APNG frames are independent DEFLATE
-/// streams, so a sample of frames predicts the file; VP9's realtime mode predicts good-quality sizes up
-/// to a ratio. Returns the raw figure and its first-guess correction factor.
+/// streams, so a sample of frames predicts the file; VP9's realtime mode and a half-size WebP predict
+/// full sizes up to a ratio. Returns the raw figure and its first-guess correction factor (the full
+/// encode that checks an estimate replaces it with the measured one).
 fn estimate(
     kind: ImageKind,
     a: &Animation,
