@@ -549,3 +549,66 @@ fn finish(
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_size_model_predicts_across_qualities_and_frame_rates() {
+        let mut m = SizeModel::new(ImageKind::Webp);
+        m.observe(80.0, 400_000.0, 1.0, None);
+        m.observe(40.0, 100_000.0, 1.0, Some((80.0, 400_000.0)));
+        // Four times the bytes over 40 quality points.
+        assert!((m.slope - 4f64.ln() / 40.0).abs() < 1e-9);
+        let q = m.quality_for(200_000.0, 1.0).expect("anchored");
+        assert!((q - 60.0).abs() < 1e-3, "{q}");
+        // Half the frames: half the bytes at one quality.
+        let at_half = m.size_at(40.0, 2.0).expect("anchored");
+        assert!((at_half - 50_000.0).abs() < 1.0, "{at_half}");
+        assert_eq!(m.smallest_norm, 100_000.0);
+    }
+
+    /// A detailed pattern that zooms a little every frame, as `pulse` does.
+    fn zooming(side: u32, n: usize) -> Animation {
+        let frames = (0..n)
+            .map(|i| {
+                let zoom = 1.0 + 0.004 * i as f32;
+                image::RgbaImage::from_fn(side, side, |x, y| {
+                    let c = side as f32 / 2.0;
+                    let (u, v) = ((x as f32 - c) / zoom, (y as f32 - c) / zoom);
+                    let grain = ((u * 12.9898 + v * 78.233).sin() * 43758.547).fract().abs();
+                    image::Rgba([
+                        (128.0 + 100.0 * (u * 0.3).sin() + 25.0 * grain) as u8,
+                        (128.0 + 100.0 * (v * 0.2).cos()) as u8,
+                        (255.0 * grain) as u8,
+                        255,
+                    ])
+                })
+            })
+            .collect();
+        Animation::at_fps(frames, 20.0)
+    }
+
+    #[test]
+    fn fits_search_on_estimates_and_stay_under_the_cap() {
+        let anim = zooming(128, 40);
+        for kind in [ImageKind::Png, ImageKind::Webp, ImageKind::Webm] {
+            let unfitted = encode_once(kind, &anim, EncodeSettings::default())
+                .expect("encode")
+                .len() as u64;
+            // A cap well under the unfitted size forces a search.
+            let cap = unfitted / 3;
+            let f = fit(kind, &anim, EncodeSettings::default(), Some(cap), 128).expect("fit");
+            assert!(
+                f.bytes.len() as u64 <= cap,
+                "{kind:?}: {} > {cap}",
+                f.bytes.len()
+            );
+            assert!(f.estimates >= 1, "{kind:?} searched without estimates");
+            // The full encodes are few: the answer, and at most a few corrections.
+            assert!(f.passes <= 4, "{kind:?}: {} full encodes", f.passes);
+            assert!(f.quality < 80.0, "{kind:?}");
+        }
+    }
+}
