@@ -262,6 +262,8 @@ struct Probe {
     bytes: Option<Vec<u8>>,
 }
 
+/// How far below the requested quality a search on estimates starts.
+const FIRST_ESTIMATE_BELOW: f32 = 25.0;
 /// Quality points a search on estimates must expect to gain to try above a full encode that fits.
 const MIN_GAIN: f32 = 4.0;
 /// Frames sampled by an APNG size estimate; animations of up to twice as many are encoded in full
@@ -396,9 +398,16 @@ fn search_quality(
     let mut q = if lossless {
         s.quality
     } else {
+        // With nothing seen yet, estimates start below the requested quality: sticker caps are tight,
+        // and an estimate that fits with room costs little to step up from.
+        let first = if estimated {
+            (s.quality - FIRST_ESTIMATE_BELOW).max(MIN_QUALITY)
+        } else {
+            s.quality
+        };
         model
             .quality_for(aim(true), norm)
-            .map_or(s.quality, |p| p.round().clamp(MIN_QUALITY, s.quality))
+            .map_or(first, |p| p.round().clamp(MIN_QUALITY, s.quality))
     };
     let mut lo: Option<Probe> = None;
     let mut hi: Option<f32> = None;
