@@ -203,8 +203,9 @@ fn data_size(data: &[u8], w: u32, h: u32, effort: i32) -> Result<usize> {
 /// The size `encode` would give, estimated from the first frame and `samples` later frames spread over
 /// the animation, each stored against its own predecessor. Written here because APNG frames are
 /// independent DEFLATE streams: the file is the sum of its frames, so a stratified sample predicts it
-/// (within a few per cent on sticker animations) at a fraction of the cost, which makes quality search
-/// cheap; `fit` then encodes the chosen quality in full and checks it.
+/// (9 % low on the test's zoom, whose still stretch is over-sampled) at a fraction of the cost, which
+/// makes quality search cheap; `fit` then encodes the chosen quality in full, checks it and calibrates
+/// later estimates with it.
 pub fn estimate(anim: &Animation, quality: f32, effort: i32, samples: usize) -> Result<usize> {
     let n = anim.frames.len();
     if samples == 0 || n <= samples + 1 {
@@ -295,7 +296,7 @@ mod tests {
         for q in [20.0, 60.0, 100.0] {
             let full = encode(&anim, q, 2).expect("encode").len() as f64;
             let est = estimate(&anim, q, 2, 10).expect("estimate") as f64;
-            // Tolerance: 10 % (the fit aims estimates at 90 % of a cap and checks them in full).
+            // Tolerance: 10 % (the fit aims estimates at 85 % of a cap and checks them in full).
             assert!(
                 (est / full - 1.0).abs() < 0.10,
                 "quality {q}: estimate {est} vs {full}"
