@@ -123,6 +123,15 @@ const SSIM_PICKS: usize = 8;
 /// platform accepts smaller stickers (`min_side`).
 const SCALES: [f32; 3] = [1.0, 0.75, 0.5];
 
+/// Work done by a fit, for the report.
+#[derive(Debug, Clone, Copy, Default)]
+struct Work {
+    /// Full encodes.
+    passes: u32,
+    /// Cheap size estimates.
+    estimates: u32,
+}
+
 /// What the encodes so far say about sizes. Bytes grow about exponentially with quality and about
 /// linearly with the number of frames and the area, so a size seen at one frame rate and size predicts
 /// the others: `ln(bytes × norm) ≈ anchor + slope × (quality − anchor quality)`, where `norm` is the
@@ -136,8 +145,6 @@ struct SizeModel {
     smallest_norm: f64,
     /// Full size over estimate, from the last estimate checked by a full encode.
     calibration: Option<f64>,
-    /// Estimates made.
-    estimates: u32,
 }
 
 impl SizeModel {
@@ -147,7 +154,6 @@ impl SizeModel {
             anchor: None,
             smallest_norm: f64::INFINITY,
             calibration: None,
-            estimates: 0,
         }
     }
 
@@ -188,7 +194,11 @@ pub fn fit(
 ) -> Result<Fitted> {
     let Some(cap) = max_bytes else {
         let bytes = encode_once(kind, anim, s)?;
-        return finish(kind, anim, bytes, s.quality, 1, 1, None);
+        let work = Work {
+            passes: 1,
+            estimates: 0,
+        };
+        return finish(kind, anim, bytes, s.quality, 1, work, None);
     };
     // Estimates and exact probes use a faster WebP method (sizes track the final method's closely); the
     // answer is encoded at the requested one. VP9 keeps its effort: libvpx's good-quality speed 4
@@ -201,7 +211,7 @@ pub fn fit(
         },
         ..s
     };
-    let mut passes = 0u32;
+    let mut work = Work::default();
     let mut model = SizeModel::new(kind);
     for scale in SCALES {
         let side = (anim.width() as f32 * scale).round() as u32 & !1;
@@ -233,16 +243,9 @@ pub fn fit(
                 &decimated
             };
             if let Some((q, bytes)) =
-                search_quality(kind, a, s, probe_s, cap, norm, &mut model, &mut passes)?
+                search_quality(kind, a, s, probe_s, cap, norm, &mut model, &mut work)?
             {
-                let (bytes, passes) = if estimates(kind, a, s) {
-                    (bytes, passes) // already encoded at the requested effort
-                } else {
-                    final_encode(kind, a, s, q, bytes, cap, passes)?
-                };
-                let mut fitted = finish(kind, anim, bytes, q, step, passes, Some(cap))?;
-                fitted.estimates = model.estimates;
-                return Ok(fitted);
+                return finish(kind, anim, bytes, q, step, work, Some(cap));
             }
         }
     }
@@ -281,18 +284,15 @@ const WEBP_HALF_RATIO: f64 = 2.4;
 /// A cheap stand-in for a full encode, when the format has one: APNG frames are independent DEFLATE
 /// streams, so a sample of frames predicts the file; VP9's realtime mode and a half-size WebP predict
 /// full sizes up to a ratio. Returns the raw figure and its first-guess correction factor (the full
-/// encode that checks an estimate replaces it with the measured one).
+/// encode that checks an estimate replaces it with the measured one). Only for what `estimates` allows.
 fn estimate(
     kind: ImageKind,
     a: &Animation,
     half: &std::cell::OnceCell<Animation>,
     q: f32,
     probe_s: EncodeSettings,
-) -> Result<Option<(f64, f64)>> {
-    if !estimates(kind, a, probe_s) {
-        return Ok(None);
-    }
-    Ok(Some(match kind {
+) -> Result<(f64, f64)> {
+    Ok(match kind {
         ImageKind::Png => (
             encode::apng::estimate(a, q, probe_s.method, APNG_SAMPLES)? as f64,
             1.0,
@@ -309,7 +309,7 @@ fn estimate(
             };
             (encode_once(kind, half, s)?.len() as f64, WEBP_HALF_RATIO)
         }
-    }))
+    })
 }
 
 /// Whether `kind` probes `a` by estimate (all but GIF, lossless WebP and short APNGs).
@@ -323,9 +323,9 @@ fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bool {
 }
 
 /// Find the highest quality whose file fits `cap` at this frame rate and size (`norm`), starting where
-/// the model predicts: `Some((quality, bytes))`, or `None` when even the lowest quality would not fit.
-/// Where the format has a cheap estimate, the search runs on estimates and only its answer is encoded in
-/// full (and stepped down if it misses).
+/// the model predicts: `Some((quality, bytes))` at the requested effort, or `None` when even the lowest
+/// quality would not fit. Where the format has a cheap estimate, the search runs on estimates and only
+/// its answer is encoded in full (and stepped down if it misses).
 #[allow(clippy::too_many_arguments)]
 fn search_quality(
     kind: ImageKind,
@@ -335,7 +335,7 @@ fn search_quality(
     cap: u64,
     norm: f64,
     model: &mut SizeModel,
-    passes: &mut u32,
+    work: &mut Work,
 ) -> Result<Option<(f32, Vec<u8>)>> {
     let estimated = estimates(kind, a, s);
     // Full encodes checking estimates are final; exact probes run at the probe effort.
@@ -352,7 +352,8 @@ fn search_quality(
     };
     let half = std::cell::OnceCell::new();
     let probe = |q: f32, calibration: Option<f64>| -> Result<Probe> {
-        if let Some((raw, first_guess)) = estimate(kind, a, &half, q, probe_s)? {
+        if estimated {
+            let (raw, first_guess) = estimate(kind, a, &half, q, probe_s)?;
             return Ok(Probe {
                 q,
                 len: raw * calibration.unwrap_or(first_guess),
@@ -383,10 +384,10 @@ fn search_quality(
                 }
     };
     // Replace an estimate by the full encode it stands for, and calibrate later estimates with it.
-    let confirm = |p: &mut Probe, model: &mut SizeModel, passes: &mut u32| -> Result<()> {
+    let confirm = |p: &mut Probe, model: &mut SizeModel, work: &mut Work| -> Result<()> {
         if p.bytes.is_none() {
             let bytes = full(p.q)?;
-            *passes += 1;
+            work.passes += 1;
             p.len = bytes.len() as f64;
             p.bytes = Some(bytes);
             if p.raw > 0.0 {
@@ -414,8 +415,8 @@ fn search_quality(
     let mut last: Option<(f32, f64)> = None;
     for probes_here in 1..=MAX_PROBES {
         let mut p = probe(q, model.calibration)?;
-        *passes += u32::from(p.bytes.is_some());
-        model.estimates += u32::from(p.bytes.is_none());
+        work.passes += u32::from(p.bytes.is_some());
+        work.estimates += u32::from(p.bytes.is_none());
         model.observe(q, p.len, norm, last);
         last = Some((q, p.len));
         // Where probes are estimates, a full encode that fits within `settle` of the cap ends the
@@ -425,7 +426,7 @@ fn search_quality(
             close(p) || settled(p) || p.q >= s.quality || hi.is_some_and(|h| h - p.q <= 2.0)
         };
         if p.len <= cap_f && p.bytes.is_none() && ends(&p) {
-            confirm(&mut p, model, passes)?;
+            confirm(&mut p, model, work)?;
             model.observe(q, p.len, norm, None);
             last = None; // the calibration changed: slopes from older estimates no longer apply
         }
@@ -475,9 +476,17 @@ fn search_quality(
     };
     // The best probe may be an estimate still unchecked: encode it, and step down if it misses.
     for _ in 0..3 {
-        confirm(&mut best, model, passes)?;
-        if best.len <= cap_f {
-            return Ok(best.bytes.map(|b| (best.q, b)));
+        confirm(&mut best, model, work)?;
+        if best.len <= cap_f
+            && let Some(bytes) = best.bytes.take()
+        {
+            // A full encode checking an estimate already used the requested effort.
+            let bytes = if estimated {
+                bytes
+            } else {
+                final_encode(kind, a, s, best.q, bytes, cap, work)?
+            };
+            return Ok(Some((best.q, bytes)));
         }
         if best.q <= MIN_QUALITY {
             break;
@@ -503,17 +512,18 @@ fn final_encode(
     quality: f32,
     probe: Vec<u8>,
     cap: u64,
-    passes: u32,
-) -> Result<(Vec<u8>, u32)> {
+    work: &mut Work,
+) -> Result<Vec<u8>> {
     if kind != ImageKind::Webp || s.method <= 2 {
-        return Ok((probe, passes));
+        return Ok(probe);
     }
     let bytes = encode_once(kind, anim, EncodeSettings { quality, ..s })?;
-    if bytes.len() as u64 <= cap {
-        Ok((bytes, passes + 1))
+    work.passes += 1;
+    Ok(if bytes.len() as u64 <= cap {
+        bytes
     } else {
-        Ok((probe, passes + 1))
-    }
+        probe
+    })
 }
 
 fn finish(
@@ -522,7 +532,7 @@ fn finish(
     bytes: Vec<u8>,
     quality: f32,
     step: usize,
-    passes: u32,
+    work: Work,
     cap: Option<u64>,
 ) -> Result<Fitted> {
     // Encoders emit one frame per input frame (WebP may merge identical ones, which only thins the picks).
@@ -553,8 +563,8 @@ fn finish(
         fps,
         frames: decoded.count,
         ssim,
-        passes,
-        estimates: 0,
+        passes: work.passes,
+        estimates: work.estimates,
         warnings,
     })
 }

@@ -202,34 +202,11 @@ impl Sticker<'_> {
 
     /// A still image of the art by `platform`'s static rules (Telegram's static fallback).
     fn still(&mut self, platform: Platform, dest: &Path, item: &str) -> Result<(FileMeta, Origin)> {
-        let job = self.job;
-        let m = job.m;
-        let art = self.art.clone();
         let opts = CoverOptions {
             style: Style::Still,
-            ..cover_options(m, self.index, platform)
+            ..cover_options(self.job.m, self.index, platform)
         };
-        let mut key = KeyBuilder::new("still");
-        key.text(&job.hashes.of(&art)?).text(&format!("{opts:?}"));
-        let key = key.finish();
-        self.obtain(&key, "image.webp", dest, |_| {
-            let r = cover(
-                &CoverRequest {
-                    cover: art,
-                    audio: None,
-                    output: dest.to_path_buf(),
-                    options: opts,
-                },
-                &Scoped {
-                    inner: job.progress,
-                    item: item.to_string(),
-                },
-            )?;
-            Ok(FileMeta {
-                output: image_output(&r),
-                warnings: r.warnings.clone(),
-            })
-        })
+        self.render(opts, None, "image.webp", dest, item)
     }
 
     /// The animated image of `platform`'s rules driven by the sound `driver` (key and file).
@@ -240,29 +217,41 @@ impl Sticker<'_> {
         dest: &Path,
         item: &str,
     ) -> Result<(FileMeta, Origin)> {
-        let job = self.job;
-        let m = job.m;
-        let art = self.art.clone();
-        let opts = cover_options(m, self.index, platform);
-        let mut key = KeyBuilder::new("image");
-        key.text(&job.hashes.of(&art)?)
-            .text(&format!("{opts:?}"))
-            .text(driver.0.as_str());
-        let key = key.finish();
+        let opts = cover_options(self.job.m, self.index, platform);
         let ext = image_ext(platform.sticker_rules().animated_format);
-        self.obtain(&key, &format!("image.{ext}"), dest, |_| {
-            let progress = Scoped {
-                inner: job.progress,
-                item: item.to_string(),
-            };
+        self.render(opts, Some(driver), &format!("image.{ext}"), dest, item)
+    }
+
+    /// The sticker's art rendered with `opts` (moving with the sound `driver`, when given) into `dest`,
+    /// cached as `name` under a key of the art, the options and the driver's key.
+    fn render(
+        &mut self,
+        opts: CoverOptions,
+        driver: Option<(&Key, &Path)>,
+        name: &str,
+        dest: &Path,
+        item: &str,
+    ) -> Result<(FileMeta, Origin)> {
+        let job = self.job;
+        let art = self.art.clone();
+        let mut key = KeyBuilder::new(if driver.is_some() { "image" } else { "still" });
+        key.text(&job.hashes.of(&art)?).text(&format!("{opts:?}"));
+        if let Some((driver_key, _)) = driver {
+            key.text(driver_key.as_str());
+        }
+        let key = key.finish();
+        self.obtain(&key, name, dest, |_| {
             let r = cover(
                 &CoverRequest {
                     cover: art,
-                    audio: Some(driver.1.to_path_buf()),
+                    audio: driver.map(|(_, file)| file.to_path_buf()),
                     output: dest.to_path_buf(),
                     options: opts,
                 },
-                &progress,
+                &Scoped {
+                    inner: job.progress,
+                    item: item.to_string(),
+                },
             )?;
             Ok(FileMeta {
                 output: image_output(&r),
