@@ -58,8 +58,8 @@ const MAX_PROBES: usize = 6;
 /// A probe between this share of the cap and the cap is close enough: a higher quality would gain
 /// little and cost another encode.
 const CLOSE: f64 = 0.9;
-/// A full encode checking an estimate settles the search from this share of the cap: VP9's full encodes
-/// cost four realtime estimates, APNG's sampled estimates are closer and its full encodes cheaper.
+/// A full encode checking an estimate settles the search from this share of the cap: a VP9 full encode
+/// costs six or seven estimates, while APNG's and WebP's cost fewer.
 fn settle(kind: ImageKind) -> f64 {
     if kind == ImageKind::Webm { 0.75 } else { 0.85 }
 }
@@ -267,24 +267,35 @@ struct Probe {
 
 /// How far below the requested quality a search on estimates starts.
 const FIRST_ESTIMATE_BELOW: f32 = 25.0;
-/// Quality points a search on estimates must expect to gain to try above a full encode that fits.
-const MIN_GAIN: f32 = 4.0;
-/// Frames sampled by an APNG size estimate; animations of up to twice as many are encoded in full
-/// (sampling short ones saved little and, less accurate, cost quality).
+/// Quality points a search on estimates must expect to gain to try above a full encode that fits: a VP9
+/// or WebP full encode costs seconds for a barely visible step. APNG's quality is coarse (its blur
+/// radius steps at 20 and 40, where SSIM jumps by up to 0.06) and its full encodes cheap, so it tries
+/// smaller gains.
+fn min_gain(kind: ImageKind) -> f32 {
+    if kind == ImageKind::Png { 2.0 } else { 4.0 }
+}
+/// Frames sampled by an APNG size estimate; animations of up to twice as many are estimated by a whole
+/// encode at the fast level (sampling short ones saved little and cost accuracy).
 const APNG_SAMPLES: usize = 10;
-/// VP9 at libvpx's realtime speed 8 codes a sticker in about a quarter of the time of good-quality
-/// speed 4, into files about this much larger (1.55-2.05x on the bench covers, within 10 % across
-/// qualities for one cover; the median, so a first full encode lands on either side of its aim).
-const VP9_REALTIME_RATIO: f64 = 1.8;
-/// An animated WebP at full size over the same at half size, both at one quality (1.7-3.7x on the
-/// bench covers, steady across qualities for one cover; the median): a half-size probe at a fast
-/// method costs about a sixth of a full encode.
-const WEBP_HALF_RATIO: f64 = 2.4;
+/// APNG estimates compress at zlib's balanced level (effort 1), a third to a sixth of the time of the
+/// final encode's best level.
+const APNG_ESTIMATE_EFFORT: i32 = 1;
+/// An APNG at zlib's best level over its estimate at the balanced level (0.79-1.16 on the six bench
+/// covers' Discord animations at 10-45 quality and 12-80 frames; the median).
+const APNG_ESTIMATE_RATIO: f64 = 0.92;
+/// A VP9 sticker (good quality, speed 4, colour and alpha) over its colour stream alone at libvpx's
+/// realtime speed 8, at one quality (0.55-0.70 on the six bench covers at 30-60 quality; the median).
+const VP9_ESTIMATE_RATIO: f64 = 0.6;
+/// An animated WebP at full size over the same at half size (2×2 averages) at a fast method, both at
+/// one quality (1.74-2.71 on the six bench covers, steady across qualities for one cover; the median):
+/// a half-size probe costs about a sixth of a full encode.
+const WEBP_HALF_RATIO: f64 = 2.2;
 
 /// A cheap stand-in for a full encode, when the format has one: APNG frames are independent DEFLATE
-/// streams, so a sample of frames predicts the file; VP9's realtime mode and a half-size WebP predict
-/// full sizes up to a ratio. Returns the raw figure and its first-guess correction factor (the full
-/// encode that checks an estimate replaces it with the measured one). Only for what `estimates` allows.
+/// streams, so a sample of frames compressed at a fast level predicts the file; VP9's colour stream at
+/// the realtime deadline and a half-size WebP predict full sizes up to a ratio. Returns the raw figure
+/// and its first-guess correction factor (the full encode that checks an estimate replaces it with the
+/// measured one). Only for what `estimates` allows.
 fn estimate(
     kind: ImageKind,
     a: &Animation,
@@ -293,16 +304,20 @@ fn estimate(
     probe_s: EncodeSettings,
 ) -> Result<(f64, f64)> {
     Ok(match kind {
-        ImageKind::Png => (
-            encode::apng::estimate(a, q, probe_s.method, APNG_SAMPLES)? as f64,
-            1.0,
-        ),
-        ImageKind::Webm => (
-            encode::webm::encode(a, q, 0)?.len() as f64,
-            1.0 / VP9_REALTIME_RATIO,
-        ),
+        ImageKind::Png => {
+            let samples = if a.frames.len() > 2 * APNG_SAMPLES + 1 {
+                APNG_SAMPLES
+            } else {
+                0 // the whole animation
+            };
+            (
+                encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, samples)? as f64,
+                APNG_ESTIMATE_RATIO,
+            )
+        }
+        ImageKind::Webm => (encode::webm::estimate(a, q)? as f64, VP9_ESTIMATE_RATIO),
         _ => {
-            let half = half.get_or_init(|| a.resized(a.width() / 2, a.height() / 2));
+            let half = half.get_or_init(|| a.halved());
             let s = EncodeSettings {
                 quality: q,
                 ..probe_s
@@ -312,11 +327,10 @@ fn estimate(
     })
 }
 
-/// Whether `kind` probes `a` by estimate (all but GIF, lossless WebP and short APNGs).
+/// Whether `kind` probes `a` by estimate (all but GIF and lossless WebP).
 fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bool {
     match kind {
-        ImageKind::Png => a.frames.len() > 2 * APNG_SAMPLES + 1,
-        ImageKind::Webm => true,
+        ImageKind::Png | ImageKind::Webm => true,
         ImageKind::Webp => !s.lossless && a.width() >= 64,
         ImageKind::Gif => false,
     }
@@ -371,9 +385,18 @@ fn search_quality(
     };
     let lossless = kind == ImageKind::Webp && s.lossless;
     let cap_f = cap as f64;
-    // Aim a little under the cap; estimates aim lower still, so the full encode that checks them
-    // rarely misses.
-    let aim = |exact: bool| cap_f * if exact { 0.95 } else { 0.85 };
+    // Aim a little under the cap; estimates aim lower still (less so once a full encode has calibrated
+    // them), so the full encode that checks them rarely misses.
+    let aim = |exact: bool, calibrated: bool| {
+        cap_f
+            * if exact {
+                0.95
+            } else if calibrated {
+                0.92
+            } else {
+                0.85
+            }
+    };
     let close = |p: &Probe| {
         p.len
             >= cap_f
@@ -407,7 +430,7 @@ fn search_quality(
             s.quality
         };
         model
-            .quality_for(aim(true), norm)
+            .quality_for(aim(true, false), norm)
             .map_or(first, |p| p.round().clamp(MIN_QUALITY, s.quality))
     };
     let mut lo: Option<Probe> = None;
@@ -428,7 +451,9 @@ fn search_quality(
         if p.len <= cap_f && p.bytes.is_none() && ends(&p) {
             confirm(&mut p, model, work)?;
             model.observe(q, p.len, norm, None);
-            last = None; // the calibration changed: slopes from older estimates no longer apply
+            // The calibration changed: slopes from older estimates no longer apply, but later estimates
+            // are calibrated to this full size, so slopes are measured from it.
+            last = Some((q, p.len));
         }
         if p.len <= cap_f {
             let done = ends(&p);
@@ -459,14 +484,14 @@ fn search_quality(
         }
         let exact = lo.as_ref().is_none_or(|l| l.bytes.is_some()) && !estimated;
         q = model
-            .quality_for(aim(exact), norm)
+            .quality_for(aim(exact, model.calibration.is_some()), norm)
             .map_or(floor, |g| g.round().max(floor).min(ceiling));
         // A full encode that fits is kept unless the next try promises a real gain: every try above it
         // costs another full encode.
         if estimated
             && let Some(l) = &lo
             && l.bytes.is_some()
-            && q - l.q < MIN_GAIN
+            && q - l.q < min_gain(kind)
         {
             break;
         }
@@ -491,7 +516,8 @@ fn search_quality(
         if best.q <= MIN_QUALITY {
             break;
         }
-        let lower = (f64::from(best.q) - (best.len / aim(false)).ln() / model.slope).floor() as f32;
+        let lower =
+            (f64::from(best.q) - (best.len / aim(false, false)).ln() / model.slope).floor() as f32;
         best = Probe {
             q: lower.clamp(MIN_QUALITY, best.q - 1.0),
             len: 0.0,
