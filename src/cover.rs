@@ -16,7 +16,6 @@ use crate::output::{file_label, reserve};
 use crate::platform::{ImageKind, Platform};
 use crate::progress::{Progress, Stage};
 use crate::timecode::Timecode;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -245,10 +244,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         &features,
         f64::from(duration_ms) / 1000.0,
     );
-    let frames: Vec<_> = (0..renderer.frame_count())
-        .into_par_iter()
-        .map(|i| renderer.frame(i))
-        .collect();
+    let frames = renderer.frames();
     let anim = if animated {
         Animation::at_fps(frames, fps)
     } else {

@@ -133,6 +133,47 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// All frames, drawn in parallel. Frames a style draws from equal parameters (see `frame_key`) are
+    /// drawn once and copied: the pulse's quantised motion repeats about half its frames.
+    pub fn frames(&self) -> Vec<RgbaImage> {
+        use rayon::prelude::*;
+        let n = self.frame_count();
+        let mut first_of = std::collections::HashMap::new();
+        // For each frame, the first frame identical to it (itself when it is new).
+        let source: Vec<usize> = (0..n)
+            .map(|i| match self.frame_key(i) {
+                Some(key) => *first_of.entry(key).or_insert(i),
+                None => i,
+            })
+            .collect();
+        let mut drawn: Vec<Option<RgbaImage>> = (0..n)
+            .into_par_iter()
+            .map(|i| (source[i] == i).then(|| self.frame(i)))
+            .collect();
+        let mut frames: Vec<RgbaImage> = Vec::with_capacity(n);
+        for (i, &src) in source.iter().enumerate() {
+            let frame = match drawn[i].take() {
+                Some(f) => f,
+                None => frames[src].clone(),
+            };
+            frames.push(frame);
+        }
+        frames
+    }
+
+    /// The parameters frame `i` is drawn from, for styles whose frames repeat: equal keys draw
+    /// identical frames. `None` when every frame is its own.
+    fn frame_key(&self, i: usize) -> Option<(u32, u32)> {
+        match self.style {
+            Style::Pulse => {
+                let (scale, glow) = self.pulse_params(i);
+                Some((scale.to_bits(), glow.to_bits()))
+            }
+            Style::Still => Some((0, 0)),
+            Style::Vinyl | Style::Wave | Style::Bars => None,
+        }
+    }
+
     /// Draw frame `i`.
     pub fn frame(&self, i: usize) -> RgbaImage {
         let mut canvas =
@@ -194,7 +235,8 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn pulse(&self, canvas: &mut Pixmap, i: usize) {
+    /// The pulse's art scale and glow strength at frame `i`.
+    fn pulse_params(&self, i: usize) -> (f32, f32) {
         let env = self.features.envelope[i];
         let kick = self.features.kick[i];
         // Quantised so that frames whose motion is below what the eye sees come out identical, which
@@ -202,6 +244,11 @@ impl<'a> Renderer<'a> {
         let step = 4.0 / self.size as f32;
         let scale = ((0.84 + 0.08 * env + 0.06 * kick) / step).round() * step;
         let glow = ((0.15 + 0.55 * env) * 24.0).round() / 24.0;
+        (scale, glow)
+    }
+
+    fn pulse(&self, canvas: &mut Pixmap, i: usize) {
+        let (scale, glow) = self.pulse_params(i);
         self.glow(canvas, self.centre(), glow);
         self.draw_art(canvas, scale);
     }
@@ -415,4 +462,40 @@ fn rounded_rect(x: f32, y: f32, w: f32, h: f32, r: f32) -> Option<tiny_skia::Pat
     pb.quad_to(x, y, x + r, y);
     pb.close();
     pb.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_drawn_once_per_pulse_position_equal_frames_drawn_alone() {
+        // Envelope values that repeat (0.2, 0.8, 0.2, 0.2, 0.8, ...) and one beat: the pulse draws
+        // only the distinct positions, and every frame must still be exactly what `frame` draws.
+        let n = 12;
+        let envelope: Vec<f32> = (0..n).map(|i| if i % 3 == 1 { 0.8 } else { 0.2 }).collect();
+        let mut kick = vec![0.0; n];
+        kick[7] = 1.0;
+        let features = Features {
+            fps: 10.0,
+            envelope,
+            kick,
+            bands: vec![[0.0; BANDS]; n],
+            tempo_bpm: 120.0,
+            beats: vec![0.7],
+            waveform: vec![0.5; 16],
+        };
+        let art = RgbaImage::from_fn(64, 64, |x, y| {
+            image::Rgba([(x * 4) as u8, (y * 4) as u8, 90, 255])
+        });
+        let r = Renderer::new(Style::Pulse, &art, &art, &features, 1.2);
+        let keys: std::collections::HashSet<_> = (0..n).map(|i| r.frame_key(i)).collect();
+        assert_eq!(keys.len(), 3, "positions: low, high, and the beat");
+        let frames = r.frames();
+        assert_eq!(frames.len(), n);
+        for (i, f) in frames.iter().enumerate() {
+            assert!(*f == r.frame(i), "frame {i} differs from a fresh draw");
+        }
+        assert!(frames[0] != frames[1], "the pulse moves");
+    }
 }
