@@ -27,37 +27,65 @@ fn blur_radius_for_quality(quality: f32) -> u32 {
     }
 }
 
-/// Box blur of radius `r` on straight RGBA (separable, edges clamped).
+/// Box blur of radius `r` on straight RGBA (separable, edges clamped). Running sums make each pass
+/// cost the same at any radius, and the vertical pass runs along rows, so it vectorises: every probe of
+/// a fit prepares the frames it encodes.
 fn box_blur(data: &[u8], w: u32, h: u32, r: u32) -> Vec<u8> {
-    if r == 0 {
+    if r == 0 || w == 0 || h == 0 {
         return data.to_vec();
     }
-    let (w, h, r) = (w as i64, h as i64, r as i64);
-    let pass = |src: &[u8], horizontal: bool| -> Vec<u8> {
-        let mut out = vec![0u8; src.len()];
-        for y in 0..h {
-            for x in 0..w {
-                let mut acc = [0u32; 4];
-                for k in -r..=r {
-                    let (sx, sy) = if horizontal {
-                        ((x + k).clamp(0, w - 1), y)
-                    } else {
-                        (x, (y + k).clamp(0, h - 1))
-                    };
-                    let i = ((sy * w + sx) * 4) as usize;
-                    for c in 0..4 {
-                        acc[c] += u32::from(src[i + c]);
-                    }
-                }
-                let i = ((y * w + x) * 4) as usize;
-                for c in 0..4 {
-                    out[i + c] = (acc[c] / (2 * r as u32 + 1)) as u8;
-                }
+    let (w, h, r) = (w as usize, h as usize, r as isize);
+    let taps = (2 * r + 1) as u32;
+    // floor(sum / taps) for sums up to taps × 255, as a multiply and shift (exact there: the rounding
+    // up of the reciprocal adds under 0.02 to a fraction of at most (taps − 1) / taps).
+    let inv = 65536u32.div_ceil(taps);
+    let mean = |sum: u32| ((sum * inv) >> 16) as u8;
+    let clamp = |i: isize, len: usize| i.clamp(0, len as isize - 1) as usize;
+    let row = w * 4;
+    // Horizontal: a running sum per channel along each row.
+    let mut across = vec![0u8; data.len()];
+    for (src, out) in data.chunks_exact(row).zip(across.chunks_exact_mut(row)) {
+        let mut acc = [0u32; 4];
+        for k in -r..=r {
+            let x = clamp(k, w);
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a += u32::from(src[x * 4 + c]);
             }
         }
-        out
-    };
-    pass(&pass(data, true), false)
+        for x in 0..w {
+            let (add, sub) = (clamp(x as isize + r + 1, w), clamp(x as isize - r, w));
+            for (c, a) in acc.iter_mut().enumerate() {
+                out[x * 4 + c] = mean(*a);
+                *a = *a + u32::from(src[add * 4 + c]) - u32::from(src[sub * 4 + c]);
+            }
+        }
+    }
+    // Vertical: a running sum per byte of a row, moved down one row at a time.
+    let mut out = vec![0u8; data.len()];
+    let mut acc = vec![0u32; row];
+    for k in -r..=r {
+        let y = clamp(k, h);
+        for (a, &v) in acc.iter_mut().zip(&across[y * row..(y + 1) * row]) {
+            *a += u32::from(v);
+        }
+    }
+    for y in 0..h {
+        let (add, sub) = (clamp(y as isize + r + 1, h), clamp(y as isize - r, h));
+        let (add_row, sub_row) = (
+            &across[add * row..(add + 1) * row],
+            &across[sub * row..(sub + 1) * row],
+        );
+        for (((o, a), &plus), &minus) in out[y * row..(y + 1) * row]
+            .iter_mut()
+            .zip(acc.iter_mut())
+            .zip(add_row)
+            .zip(sub_row)
+        {
+            *o = mean(*a);
+            *a = *a + u32::from(plus) - u32::from(minus);
+        }
+    }
+    out
 }
 
 /// Posterise straight RGBA bytes to `levels` per channel (alpha too, so edges stay consistent).
@@ -263,6 +291,50 @@ pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<Decod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn box_blur_averages_the_clamped_neighbourhood() {
+        // Against the definition: each pass takes the floor of the mean of 2r + 1 samples, indices
+        // clamped to the image; sizes smaller than the window included.
+        let direct = |data: &[u8], w: usize, h: usize, r: isize| {
+            let pass = |src: &[u8], horizontal: bool| {
+                let mut out = vec![0u8; src.len()];
+                for y in 0..h as isize {
+                    for x in 0..w as isize {
+                        for c in 0..4 {
+                            let sum: u32 = (-r..=r)
+                                .map(|k| {
+                                    let (sx, sy) = if horizontal {
+                                        ((x + k).clamp(0, w as isize - 1), y)
+                                    } else {
+                                        (x, (y + k).clamp(0, h as isize - 1))
+                                    };
+                                    u32::from(src[(sy as usize * w + sx as usize) * 4 + c])
+                                })
+                                .sum();
+                            out[(y as usize * w + x as usize) * 4 + c] =
+                                (sum / (2 * r as u32 + 1)) as u8;
+                        }
+                    }
+                }
+                out
+            };
+            pass(&pass(data, true), false)
+        };
+        for (w, h) in [(7usize, 5usize), (1, 1), (2, 3), (16, 2)] {
+            let data: Vec<u8> = (0..w * h * 4)
+                .map(|i| ((i * 97 + i / 7 * 31) % 256) as u8)
+                .collect();
+            for r in 1..=2 {
+                assert_eq!(
+                    box_blur(&data, w as u32, h as u32, r),
+                    direct(&data, w, h, r as isize),
+                    "{w}x{h} radius {r}"
+                );
+            }
+            assert_eq!(box_blur(&data, w as u32, h as u32, 0), data);
+        }
+    }
 
     #[test]
     fn quality_maps_to_levels() {
