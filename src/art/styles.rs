@@ -96,8 +96,8 @@ pub struct Renderer<'a> {
     pub size: u32,
     /// Art with shape and outline, canvas-sized.
     art: Pixmap,
-    /// Art cut to a plain circle (vinyl label).
-    label: Pixmap,
+    /// Art cut to a plain circle (vinyl's label; only that style draws it).
+    label: Option<Pixmap>,
     accent: Color,
     features: &'a Features,
     duration_s: f64,
@@ -112,12 +112,19 @@ impl<'a> Renderer<'a> {
         features: &'a Features,
         duration_s: f64,
     ) -> Self {
-        let label = super::shape::apply(fitted, super::shape::Shape::Circle, 0, 0);
+        let label = (style == Style::Vinyl).then(|| {
+            to_pixmap(&super::shape::apply(
+                fitted,
+                super::shape::Shape::Circle,
+                0,
+                0,
+            ))
+        });
         Renderer {
             style,
             size: shaped.width(),
             art: to_pixmap(shaped),
-            label: to_pixmap(&label),
+            label,
             accent: accent(fitted),
             features,
             duration_s,
@@ -318,7 +325,9 @@ impl<'a> Renderer<'a> {
             quality: FilterQuality::Bicubic,
             ..PixmapPaint::default()
         };
-        canvas.draw_pixmap(0, 0, self.label.as_ref(), &pp, t, None);
+        if let Some(label) = &self.label {
+            canvas.draw_pixmap(0, 0, label.as_ref(), &pp, t, None);
+        }
         paint.set_color_rgba8(18, 18, 22, 255);
         fill_circle(canvas, c, c, disc_r * 0.03, &paint);
     }
