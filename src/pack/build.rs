@@ -219,14 +219,18 @@ fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<St
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&index) = chosen.get(k) else {
-                        break;
-                    };
-                    let result = build_sticker(job, index);
-                    *slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                }
+                // With a worker per core, each VP9 encode runs on its worker's thread alone.
+                let vp9_threads = if workers > 1 { 1 } else { 2 };
+                crate::art::encode::webm::with_threads(vp9_threads, || {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&index) = chosen.get(k) else {
+                            break;
+                        };
+                        let result = build_sticker(job, index);
+                        *slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                    }
+                })
             });
         }
     });
