@@ -59,7 +59,7 @@ const MAX_PROBES: usize = 6;
 /// little and cost another encode.
 const CLOSE: f64 = 0.9;
 /// A full encode checking an estimate settles the search from this share of the cap: a VP9 full encode
-/// costs six or seven estimates, while APNG's and WebP's cost fewer.
+/// costs seven or eight estimates, while APNG's and WebP's cost fewer.
 fn settle(kind: ImageKind) -> f64 {
     if kind == ImageKind::Webm { 0.75 } else { 0.85 }
 }
@@ -283,8 +283,9 @@ const APNG_ESTIMATE_EFFORT: i32 = 1;
 /// An APNG at zlib's best level over its estimate at the balanced level (0.79-1.16 on the six bench
 /// covers' Discord animations at 10-45 quality and 12-80 frames; the median).
 const APNG_ESTIMATE_RATIO: f64 = 0.92;
-/// A VP9 sticker (good quality, speed 4, colour and alpha) over its colour stream alone at libvpx's
-/// realtime speed 8, at one quality (0.55-0.70 on the six bench covers at 30-60 quality; the median).
+/// A VP9 sticker (colour and alpha) over its colour stream alone at libvpx's realtime speed 8, at one
+/// quality (0.55-0.70 on the six bench covers at 30-60 quality; the median; measured with the alpha
+/// stream at the colour stream's settings, which changed full sizes by under 3 %).
 const VP9_ESTIMATE_RATIO: f64 = 0.6;
 /// An animated WebP at full size over the same at half size (2×2 averages) at a fast method, both at
 /// one quality (1.74-2.71 on the six bench covers, steady across qualities for one cover; the median):

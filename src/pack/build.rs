@@ -209,18 +209,19 @@ pub fn build(
 /// pool. Stickers are not rayon tasks themselves: a rayon thread waiting inside one sticker would steal
 /// and start others, so any number could be in flight at once, each holding its frames in memory.
 fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<StickerBuild>> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = jobs
         .filter(|&j| j > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .unwrap_or(cores)
         .min(chosen.len().max(1));
+    // With a worker on every core, each VP9 encode runs on its worker's thread alone.
+    let vp9_threads = if workers >= cores { 1 } else { 2 };
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<StickerBuild>>>> =
         chosen.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                // With a worker per core, each VP9 encode runs on its worker's thread alone.
-                let vp9_threads = if workers > 1 { 1 } else { 2 };
                 crate::art::encode::webm::with_threads(vp9_threads, || {
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);

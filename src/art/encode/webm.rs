@@ -268,21 +268,20 @@ const ALPHA_QUALITY_BELOW: f32 = 7.0;
 
 /// One stream of `anim` (its colour, or its alpha in the luma plane) at constant `quality`.
 fn stream(anim: &Animation, quality: f32, speed: Speed, alpha: bool) -> Result<Packets> {
+    let (w, h) = (anim.width(), anim.height());
+    if w % 2 != 0 || h % 2 != 0 {
+        return Err(fail(format!(
+            "VP9 stickers need even dimensions, got {w}×{h}"
+        )));
+    }
     // Frame rate as a fraction of the loop: n frames over total_ms.
     let (fps_num, fps_den) = (anim.frames.len() as u32 * 1000, anim.total_ms().max(1));
-    Encoder::new(
-        anim.width(),
-        anim.height(),
-        fps_num,
-        fps_den,
-        cq_for_quality(quality),
-        speed,
-    )?
-    .run(anim.frames.iter().map(|f| to_i420(f, alpha)))
+    Encoder::new(w, h, fps_num, fps_den, cq_for_quality(quality), speed)?
+        .run(anim.frames.iter().map(|f| to_i420(f, alpha)))
 }
 
 /// A quick stand-in for the size of `encode(anim, quality, 4)`: the bytes of the colour stream alone
-/// at libvpx's realtime deadline (speed 8), which runs in about a sixth of the time. The alpha stream
+/// at libvpx's realtime deadline (speed 8), which runs in about an eighth of the time. The alpha stream
 /// and the container are left out: the fitter scales estimates by the ratio its full encodes measure.
 pub fn estimate(anim: &Animation, quality: f32) -> Result<usize> {
     Ok(stream(anim, quality, Speed::Realtime(8), false)?
@@ -294,19 +293,14 @@ pub fn estimate(anim: &Animation, quality: f32) -> Result<usize> {
 /// Encode `anim` as WebM/VP9 at constant quality, with an alpha stream when any pixel is transparent.
 /// `effort` 1..=6 as for WebP's method: libvpx's good-quality deadline at speed (cpu-used) 8 − effort,
 /// from 2 to 7 (speed 4, effort 4, is the fastest in practice: libvpx 1.12's good-quality speeds 5 and
-/// up took longer on sticker animations). Effort 0 is the realtime deadline, for size estimates.
+/// up took longer on sticker animations). Effort 0 is the realtime deadline at speed 8: fast, larger
+/// files.
 pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
     let speed = if effort <= 0 {
         Speed::Realtime(8)
     } else {
         Speed::Good((8 - effort).clamp(2, 7))
     };
-    let (w, h) = (anim.width(), anim.height());
-    if w % 2 != 0 || h % 2 != 0 {
-        return Err(fail(format!(
-            "VP9 stickers need even dimensions, got {w}×{h}"
-        )));
-    }
     let n = anim.frames.len() as u32;
     let total_ms = anim.total_ms();
     let has_alpha = anim.frames.iter().any(|f| f.pixels().any(|p| p.0[3] < 255));
@@ -351,7 +345,13 @@ pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
         })
         .collect();
     let frame_ms = f64::from(total_ms) / f64::from(n.max(1));
-    Ok(mkv::write(w, h, frame_ms, total_ms, &blocks))
+    Ok(mkv::write(
+        anim.width(),
+        anim.height(),
+        frame_ms,
+        total_ms,
+        &blocks,
+    ))
 }
 
 /// A decoded I420 picture: width, height and the Y, U, V planes (tightly packed).
