@@ -398,11 +398,15 @@ fn search_quality(
                 0.85
             }
     };
-    let close = |p: &Probe| {
+    // Estimates are close from lower down, calibrated ones less so (they aim at 92 % of the cap and
+    // land within about 5 % of their full encode).
+    let close = |p: &Probe, calibrated: bool| {
         p.len
             >= cap_f
                 * if p.bytes.is_some() {
                     CLOSE
+                } else if calibrated {
+                    CLOSE - 0.03
                 } else {
                     CLOSE - 0.1
                 }
@@ -438,6 +442,7 @@ fn search_quality(
     let mut hi: Option<f32> = None;
     let mut last: Option<(f32, f64)> = None;
     for probes_here in 1..=MAX_PROBES {
+        let calibrated = model.calibration.is_some();
         let mut p = probe(q, model.calibration)?;
         work.passes += u32::from(p.bytes.is_some());
         work.estimates += u32::from(p.bytes.is_none());
@@ -447,7 +452,10 @@ fn search_quality(
         // search: one more quality step would cost another full encode for a barely visible gain.
         let settled = |p: &Probe| estimated && p.bytes.is_some() && p.len >= cap_f * settle(kind);
         let ends = |p: &Probe| {
-            close(p) || settled(p) || p.q >= s.quality || hi.is_some_and(|h| h - p.q <= 2.0)
+            close(p, calibrated)
+                || settled(p)
+                || p.q >= s.quality
+                || hi.is_some_and(|h| h - p.q <= 2.0)
         };
         if p.len <= cap_f && p.bytes.is_none() && ends(&p) {
             confirm(&mut p, model, work)?;
@@ -466,6 +474,17 @@ fn search_quality(
             hi = Some(q);
             if q <= MIN_QUALITY || lossless {
                 break;
+            }
+        }
+        // Scale the best estimate so far by the latest calibration: after a full encode that missed, it
+        // may no longer fit.
+        if let (Some(l), Some(c)) = (lo.as_mut(), model.calibration)
+            && l.bytes.is_none()
+        {
+            l.len = l.raw * c;
+            if l.len > cap_f {
+                hi = Some(hi.map_or(l.q, |h| h.min(l.q)));
+                lo = None;
             }
         }
         let floor = lo.as_ref().map_or(MIN_QUALITY, |l| l.q + 1.0);
