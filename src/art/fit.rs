@@ -274,8 +274,8 @@ const FIRST_ESTIMATE_BELOW: f32 = 25.0;
 fn min_gain(kind: ImageKind) -> f32 {
     if kind == ImageKind::Png { 2.0 } else { 4.0 }
 }
-/// Frames sampled by an APNG size estimate; animations of up to twice as many are estimated by a whole
-/// encode at the fast level (sampling short ones saved little and cost accuracy).
+/// Frames sampled by an APNG size estimate (shorter animations are estimated by a whole encode at the
+/// fast level; see `apng::estimate`).
 const APNG_SAMPLES: usize = 10;
 /// APNG estimates compress at zlib's balanced level (effort 1), a third to a sixth of the time of the
 /// final encode's best level.
@@ -305,17 +305,10 @@ fn estimate(
     probe_s: EncodeSettings,
 ) -> Result<(f64, f64)> {
     Ok(match kind {
-        ImageKind::Png => {
-            let samples = if a.frames.len() > 2 * APNG_SAMPLES + 1 {
-                APNG_SAMPLES
-            } else {
-                0 // the whole animation
-            };
-            (
-                encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, samples)? as f64,
-                APNG_ESTIMATE_RATIO,
-            )
-        }
+        ImageKind::Png => (
+            encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, APNG_SAMPLES)? as f64,
+            APNG_ESTIMATE_RATIO,
+        ),
         ImageKind::Webm => (encode::webm::estimate(a, q)? as f64, VP9_ESTIMATE_RATIO),
         _ => {
             let half = half.get_or_init(|| a.halved());
