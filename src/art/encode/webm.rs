@@ -20,22 +20,23 @@ pub fn cq_for_quality(quality: f32) -> u32 {
     (63.0 - quality.clamp(0.0, 100.0) * 0.59).round() as u32
 }
 
-/// BT.601 limited-range planes (Y, U, V) of an RGBA frame with even sides; `alpha_plane` puts alpha in
-/// Y with grey chroma, as the alpha stream expects. Fixed-point (8-bit coefficients, as libyuv uses)
-/// and written row pair by row pair without bounds clamps, so it vectorises: every probe of a fit
-/// converts every frame.
-fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
+/// BT.601 limited-range planes (Y, U, V) of an RGBA frame with even sides, written into `out` (resized to
+/// fit, so one buffer serves a whole stream); `alpha_plane` puts alpha in Y with grey chroma, as the
+/// alpha stream expects. Fixed-point (8-bit coefficients, as libyuv uses) and written row pair by row
+/// pair without bounds clamps, so it vectorises: every probe of a fit converts every frame.
+fn to_i420_into(img: &RgbaImage, alpha_plane: bool, out: &mut Vec<u8>) {
     let (w, h) = (img.width() as usize, img.height() as usize);
     debug_assert!(w % 2 == 0 && h % 2 == 0, "VP9 frames have even sides");
     let (cw, ch) = (w / 2, h / 2);
-    let mut out = vec![128u8; w * h + 2 * cw * ch];
+    out.clear();
+    out.resize(w * h + 2 * cw * ch, 128);
     let px = img.as_raw();
     let (luma, chroma) = out.split_at_mut(w * h);
     if alpha_plane {
         for (y_out, p) in luma.iter_mut().zip(px.chunks_exact(4)) {
             *y_out = p[3];
         }
-        return out;
+        return;
     }
     for (y_out, p) in luma.iter_mut().zip(px.chunks_exact(4)) {
         let (r, g, b) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
@@ -66,6 +67,13 @@ fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
             *v = (128 + ((112 * r - 94 * g - 18 * b + 512) >> 10)) as u8;
         }
     }
+}
+
+/// The planes of `to_i420_into` in a new buffer.
+#[cfg(test)]
+fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    to_i420_into(img, alpha_plane, &mut out);
     out
 }
 
@@ -234,13 +242,14 @@ impl Encoder {
         Ok(())
     }
 
-    /// Encode all frames and flush.
-    /// Encode planes converted one at a time (holding all of them would cost 1.5 bytes per pixel per
-    /// frame on top of the RGBA frames).
-    fn run(mut self, planes: impl Iterator<Item = Vec<u8>>) -> Result<Packets> {
+    /// Encode all frames (converted one at a time into one buffer: holding all their planes would cost
+    /// 1.5 bytes per pixel per frame on top of the RGBA frames) and flush.
+    fn run(mut self, frames: &[RgbaImage], alpha: bool) -> Result<Packets> {
         let mut out = Vec::new();
-        for (i, mut p) in planes.enumerate() {
-            self.encode(Some((&mut p, i as i64)), &mut out)?;
+        let mut planes = Vec::new();
+        for (i, frame) in frames.iter().enumerate() {
+            to_i420_into(frame, alpha, &mut planes);
+            self.encode(Some((&mut planes, i as i64)), &mut out)?;
         }
         // Flush until the encoder has nothing left (lagged frames come out here).
         for _ in 0..64 {
@@ -276,8 +285,7 @@ fn stream(anim: &Animation, quality: f32, speed: Speed, alpha: bool) -> Result<P
     }
     // Frame rate as a fraction of the loop: n frames over total_ms.
     let (fps_num, fps_den) = (anim.frames.len() as u32 * 1000, anim.total_ms().max(1));
-    Encoder::new(w, h, fps_num, fps_den, cq_for_quality(quality), speed)?
-        .run(anim.frames.iter().map(|f| to_i420(f, alpha)))
+    Encoder::new(w, h, fps_num, fps_den, cq_for_quality(quality), speed)?.run(&anim.frames, alpha)
 }
 
 /// A quick stand-in for the size of `encode(anim, quality, 4)`: the bytes of the colour stream alone
