@@ -195,6 +195,13 @@ fn new_rules_and_the_schema_key() {
         10,
         "6k to 510k",
     );
+    let effort = GOOD.replace(
+        r#""cover": "cover.png","#,
+        r#""cover": "cover.png", "defaults": { "effort": 7 },"#,
+    );
+    has(&issues_of(&effort), "/defaults/effort", 5, "outside 0..6");
+    let effort_ok = effort.replace(r#""effort": 7"#, r#""effort": 6"#);
+    assert!(issues_of(&effort_ok).is_empty(), "effort 6 is allowed");
 }
 
 /// The command line: every kind of bad manifest exits 2, names the JSON pointer and line on stderr

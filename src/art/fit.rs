@@ -59,7 +59,8 @@ const MAX_PROBES: usize = 6;
 /// little and cost another encode.
 const CLOSE: f64 = 0.9;
 /// A full encode checking an estimate settles the search from this share of the cap: a VP9 full encode
-/// costs seven or eight estimates, while APNG's and WebP's cost fewer.
+/// (colour and alpha) costs about three estimates, while APNG's and WebP's cost fewer. (Settling VP9 from
+/// 85 % took 17 % more CPU on eight bench covers' Telegram fits for a mean SSIM 0.0003 higher.)
 fn settle(kind: ImageKind) -> f64 {
     if kind == ImageKind::Webm { 0.75 } else { 0.85 }
 }
@@ -201,8 +202,8 @@ pub fn fit(
         return finish(kind, anim, bytes, s.quality, 1, work, None);
     };
     // Estimates and exact probes use a faster WebP method (sizes track the final method's closely); the
-    // answer is encoded at the requested one. VP9 keeps its effort: libvpx's good-quality speed 4
-    // (effort 4) is both faster and smaller than speeds 5-7 on sticker animations.
+    // answer is encoded at the requested one. VP9 keeps its effort (its estimates are realtime encodes
+    // of their own, and its full encodes are final).
     let probe_s = EncodeSettings {
         method: if kind == ImageKind::Webm {
             s.method
@@ -285,10 +286,13 @@ const APNG_ESTIMATE_EFFORT: i32 = 1;
 /// An APNG at zlib's best level over its estimate at the balanced level (0.79-1.16 on the six bench
 /// covers' Discord animations at 10-45 quality and 12-80 frames; the median).
 const APNG_ESTIMATE_RATIO: f64 = 0.92;
-/// A VP9 sticker (colour and alpha) over its colour stream alone at libvpx's realtime speed 8, at one
-/// quality (0.55-0.70 on the six bench covers at 30-60 quality; the median; measured with the alpha
-/// stream at the colour stream's settings, which changed full sizes by under 3 %).
-const VP9_ESTIMATE_RATIO: f64 = 0.6;
+/// A VP9 sticker (colour and alpha) at the default effort (realtime speed 4) over its colour stream alone
+/// at libvpx's realtime speed 8, at one quality (0.59-0.76 on eight bench covers at 25-68 quality; the
+/// median). At the good-quality deadline (efforts 5 and 6) it is lower, 0.55-0.70 (median 0.6): the
+/// first full encode replaces either guess with the measured ratio.
+fn vp9_estimate_ratio(effort: i32) -> f64 {
+    if effort >= 5 { 0.6 } else { 0.68 }
+}
 /// An animated WebP at full size over the same at half size (2×2 averages) at a fast method, both at
 /// one quality (1.74-2.71 on the six bench covers, steady across qualities for one cover; the median).
 /// Only a fallback: each animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`).
@@ -313,7 +317,7 @@ struct Estimator<'a> {
     anim: &'a Animation,
     /// Settings of the estimates (WebP: the fast probe method).
     probe_s: EncodeSettings,
-    /// WebP method of the full encodes.
+    /// Effort (WebP method, VP9 speed) of the full encodes.
     full_method: i32,
     half: std::cell::OnceCell<Animation>,
     /// WebP: the sampled (quality, full-over-half ratio) pairs, shared by the frame rates of one size
@@ -354,7 +358,10 @@ impl<'a> Estimator<'a> {
                 encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, APNG_SAMPLES)? as f64,
                 APNG_ESTIMATE_RATIO,
             ),
-            ImageKind::Webm => (encode::webm::estimate(a, q)? as f64, VP9_ESTIMATE_RATIO),
+            ImageKind::Webm => (
+                encode::webm::estimate(a, q)? as f64,
+                vp9_estimate_ratio(self.full_method),
+            ),
             _ => {
                 let half = self.half.get_or_init(|| a.halved());
                 let s = EncodeSettings {

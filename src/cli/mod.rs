@@ -142,8 +142,9 @@ struct CoverArgs {
     /// Lossless WebP.
     #[arg(long)]
     lossless: bool,
-    /// WebP effort 0 (fast) to 6 (small).
-    #[arg(long, default_value_t = 4)]
+    /// Encoder effort 0 (fast) to 6 (best at a byte cap): WebP's method; VP9 0-4 realtime speed 8-4, 5-6
+    /// good-quality speed 4-3; APNG 0-1 zlib level 6, 2-6 level 9.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(i32).range(0..=6))]
     method: i32,
     /// cover (crop to fill) or contain (letterbox).
     #[arg(long, default_value = "cover")]

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-/// Bumped whenever the meaning of an entry changes.
-const FORMAT: &str = "soundsticker-cache-1";
+/// Bumped whenever the meaning of an entry changes, or the encoders make different files from the same
+/// settings (2: VP9 at realtime speed 4 by default, WebP fits with sampled ratios).
+const FORMAT: &str = "soundsticker-cache-2";
 
 /// Entries unused for this long are removed at the end of a build.
 const KEEP_UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -62,7 +62,7 @@ pub fn merged(defaults: &StickerSettings, own: &StickerSettings) -> StickerSetti
     }
     pick!(
         loudness, true_peak, channels, bitrate, fade_in, fade_out, fade_curve, style, fps, shape,
-        outline, quality
+        outline, quality, effort
     )
 }
 
@@ -183,6 +183,9 @@ pub fn cover_options(m: &LoadedManifest, index: usize, platform: Platform) -> Co
     }
     if let Some(v) = set.quality {
         o.quality = v;
+    }
+    if let Some(v) = set.effort {
+        o.method = v;
     }
     o
 }
