@@ -208,10 +208,10 @@ mod tests {
     const PACK: &str = r#"{
         "name": "n", "identifier": "i", "publisher": "p", "cover": "c.png",
         "platforms": ["whatsapp", "discord", "telegram"],
-        "defaults": { "loudness": -18, "style": "bars", "fps": 60, "channels": "stereo" },
+        "defaults": { "loudness": -18, "style": "bars", "fps": 60, "channels": "stereo", "effort": 6 },
         "stickers": [
           { "id": "a", "master": "m.flac", "start": "1", "duration": "8", "emojis": ["🎵"],
-            "settings": { "loudness": -14, "style": "vinyl", "fade_out": "100ms" } },
+            "settings": { "loudness": -14, "style": "vinyl", "fade_out": "100ms", "effort": 2 } },
           { "id": "b", "master": "m.flac", "start": "1", "end": "3", "emojis": ["🎵"] }
         ]
     }"#;
@@ -228,6 +228,14 @@ mod tests {
         assert_eq!(b.true_peak_dbtp, Some(-1.0), "built-in default");
         assert_eq!(cover_options(&m, 0, Platform::Whatsapp).style, Style::Vinyl);
         assert_eq!(cover_options(&m, 1, Platform::Whatsapp).style, Style::Bars);
+        // The encoders' effort travels as the cover's method (which the cache key includes).
+        assert_eq!(cover_options(&m, 0, Platform::Telegram).method, 2);
+        assert_eq!(cover_options(&m, 1, Platform::Telegram).method, 6);
+        let plain = loaded(&PACK.replace(r#", "effort": 6"#, ""));
+        assert_eq!(
+            cover_options(&plain, 1, Platform::Telegram).method,
+            CoverOptions::default().method
+        );
     }
 
     #[test]
