@@ -352,33 +352,41 @@ impl<'a> Estimator<'a> {
         matches!(self.kind, ImageKind::Webp | ImageKind::Png)
     }
 
-    /// The raw figure of an estimate at `q`, and the factor that turns it into a predicted file size
-    /// (the full encode that checks an estimate replaces it with the measured one).
-    fn estimate(&self, q: f32) -> Result<(f64, f64)> {
+    /// The raw figure of an estimate at `q`: the fitter turns it into a predicted file size by the
+    /// ratio its last full encode measured, or else by `first_guess`.
+    fn raw(&self, q: f32) -> Result<f64> {
         let a = self.anim;
         Ok(match self.kind {
-            ImageKind::Png => (
-                encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, APNG_SAMPLES)? as f64,
-                APNG_ESTIMATE_RATIO,
-            ),
-            ImageKind::Webm => (
-                encode::webm::estimate(a, q)? as f64,
-                vp9_estimate_ratio(self.full_method),
-            ),
+            ImageKind::Png => {
+                encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, APNG_SAMPLES)? as f64
+            }
+            ImageKind::Webm => encode::webm::estimate(a, q)? as f64,
             _ => {
-                let half = self.half.get_or_init(|| a.halved());
                 let s = EncodeSettings {
                     quality: q,
                     ..self.probe_s
                 };
-                let raw = encode_once(self.kind, half, s)?.len() as f64;
-                (raw, self.webp_ratio(half, q)?)
+                encode_once(self.kind, self.half(), s)?.len() as f64
             }
         })
     }
 
+    /// The full-size-over-estimate factor to use at `q` before any full encode has measured one.
+    fn first_guess(&self, q: f32) -> Result<f64> {
+        Ok(match self.kind {
+            ImageKind::Png => APNG_ESTIMATE_RATIO,
+            ImageKind::Webm => vp9_estimate_ratio(self.full_method),
+            _ => self.webp_ratio(q)?,
+        })
+    }
+
+    /// The animation at half size (WebP estimates), made once.
+    fn half(&self) -> &Animation {
+        self.half.get_or_init(|| self.anim.halved())
+    }
+
     /// This animation's WebP full-over-half ratio near quality `q`, from still encodes of a few frames.
-    fn webp_ratio(&self, half: &Animation, q: f32) -> Result<f64> {
+    fn webp_ratio(&self, q: f32) -> Result<f64> {
         let nearest = self
             .webp_ratios
             .borrow()
@@ -390,6 +398,7 @@ impl<'a> Estimator<'a> {
         {
             return Ok(r);
         }
+        let half = self.half();
         let n = self.anim.frames.len().min(half.frames.len());
         let k = WEBP_RATIO_SAMPLES.min(n);
         let settings = |method| encode::webp::WebpSettings {
@@ -454,10 +463,16 @@ fn search_quality(
     };
     let probe = |q: f32, calibration: Option<f64>| -> Result<Probe> {
         if estimated {
-            let (raw, first_guess) = estimator.estimate(q)?;
+            let raw = estimator.raw(q)?;
+            // The first guess only before a full encode has measured the ratio (a WebP one costs
+            // six still encodes).
+            let factor = match calibration {
+                Some(c) => c,
+                None => estimator.first_guess(q)?,
+            };
             return Ok(Probe {
                 q,
-                len: raw * calibration.unwrap_or(first_guess),
+                len: raw * factor,
                 raw,
                 bytes: None,
             });
@@ -752,7 +767,10 @@ mod tests {
         };
         let est = Estimator::new(ImageKind::Webp, &anim, probe_s, 4, &ratios);
         for q in [30.0, 70.0] {
-            let (raw, ratio) = est.estimate(q).expect("estimate");
+            let (raw, ratio) = (
+                est.raw(q).expect("estimate"),
+                est.first_guess(q).expect("ratio"),
+            );
             let full = encode_once(
                 ImageKind::Webp,
                 &anim,
@@ -774,7 +792,7 @@ mod tests {
         }
         // Two qualities far apart: two samples, each kept for later estimates near it.
         assert_eq!(ratios.borrow().len(), 2);
-        est.estimate(33.0).expect("estimate");
+        est.first_guess(33.0).expect("ratio");
         assert_eq!(ratios.borrow().len(), 2);
     }
 
