@@ -268,6 +268,10 @@ struct Probe {
     bytes: Option<Vec<u8>>,
 }
 
+/// The share of the cap an estimate no full encode has checked may fill and count as fitting. One WebP
+/// estimate at 98 % of the cap, with this animation's sampled ratio, was 1.7 % under its full encode,
+/// which then missed (0.84 s) where another estimate (0.11 s) would have stepped down.
+const UNCHECKED_ROOM: f64 = 0.97;
 /// How far below the requested quality a search on estimates starts.
 const FIRST_ESTIMATE_BELOW: f32 = 25.0;
 /// Quality points a search on estimates must expect to gain to try above a full encode that fits: a VP9
@@ -297,6 +301,9 @@ fn vp9_estimate_ratio(effort: i32) -> f64 {
 /// one quality (1.74-2.71 on the six bench covers, steady across qualities for one cover; the median).
 /// Only a fallback: each animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`).
 const WEBP_HALF_RATIO: f64 = 2.2;
+/// The lowest WebP full-over-half ratio to expect (the six bench covers' sampled and measured ratios
+/// ran 1.6-2.8): an estimate over the cap at this ratio needs no sample of its own.
+const WEBP_RATIO_MIN: f64 = 1.5;
 /// Frames encoded as still images at full size and at half size to measure an animation's own WebP
 /// full-over-half ratio before any full encode. On eight bench covers this sampled ratio came within
 /// 0-3 % of the one the full encode then measured (it runs about 1 % low), where the fixed first guess
@@ -305,9 +312,13 @@ const WEBP_HALF_RATIO: f64 = 2.2;
 /// A sample costs six full-size stills (0.13-0.19 s), and the fits of those covers took 14 % less CPU
 /// with no lower SSIM.
 const WEBP_RATIO_SAMPLES: usize = 6;
-/// The ratio drifts with quality (up to 10 % between quality 55 and 12): it is sampled again when an
-/// estimate is more than this many quality points from every earlier sample.
-const WEBP_RATIO_SPAN: f32 = 8.0;
+/// The ratio drifts with quality (up to 10 % between quality 55 and 12, and fastest at the lowest
+/// qualities: 2.78 at quality 5 against 2.38 at 14 on one bench cover): it is sampled again when an
+/// estimate is further than this from every earlier sample, in quality points (half the lower quality,
+/// from 3 to 8).
+fn webp_ratio_span(q: f32) -> f32 {
+    (q / 2.0).clamp(3.0, 8.0)
+}
 
 /// Cheap stand-ins for full encodes of one animation, when its format has them: APNG frames are
 /// independent DEFLATE streams, so a sample of frames compressed at a fast level predicts the file;
@@ -371,13 +382,29 @@ impl<'a> Estimator<'a> {
         })
     }
 
-    /// The full-size-over-estimate factor to use at `q` before any full encode has measured one.
-    fn first_guess(&self, q: f32) -> Result<f64> {
+    /// The full-size-over-estimate factor to use for an estimate of `raw` at `q` before any full encode
+    /// has measured one. A WebP one is sampled only where it can matter: an estimate over `cap` even at
+    /// the lowest ratio seen on sticker art is over whatever this animation's ratio is, so it takes the
+    /// nearest ratio sampled so far (or the fallback) for the model's next guess, whose own estimate
+    /// then samples near the cap.
+    fn first_guess(&self, q: f32, raw: f64, cap: f64) -> Result<f64> {
         Ok(match self.kind {
             ImageKind::Png => APNG_ESTIMATE_RATIO,
             ImageKind::Webm => vp9_estimate_ratio(self.full_method),
+            _ if raw * WEBP_RATIO_MIN > cap => {
+                self.nearest_webp_ratio(q).map_or(WEBP_HALF_RATIO, |r| r.1)
+            }
             _ => self.webp_ratio(q)?,
         })
+    }
+
+    /// The sampled (quality, WebP ratio) pair nearest to `q`, if any.
+    fn nearest_webp_ratio(&self, q: f32) -> Option<(f32, f64)> {
+        self.webp_ratios
+            .borrow()
+            .iter()
+            .min_by(|x, y| (x.0 - q).abs().total_cmp(&(y.0 - q).abs()))
+            .copied()
     }
 
     /// The animation at half size (WebP estimates), made once.
@@ -387,14 +414,8 @@ impl<'a> Estimator<'a> {
 
     /// This animation's WebP full-over-half ratio near quality `q`, from still encodes of a few frames.
     fn webp_ratio(&self, q: f32) -> Result<f64> {
-        let nearest = self
-            .webp_ratios
-            .borrow()
-            .iter()
-            .min_by(|x, y| (x.0 - q).abs().total_cmp(&(y.0 - q).abs()))
-            .copied();
-        if let Some((q0, r)) = nearest
-            && (q - q0).abs() <= WEBP_RATIO_SPAN
+        if let Some((q0, r)) = self.nearest_webp_ratio(q)
+            && (q - q0).abs() <= webp_ratio_span(q.min(q0))
         {
             return Ok(r);
         }
@@ -468,7 +489,7 @@ fn search_quality(
             // six still encodes).
             let factor = match calibration {
                 Some(c) => c,
-                None => estimator.first_guess(q)?,
+                None => estimator.first_guess(q, raw, cap as f64)?,
             };
             return Ok(Probe {
                 q,
@@ -541,14 +562,25 @@ fn search_quality(
     };
     let mut lo: Option<Probe> = None;
     let mut hi: Option<f32> = None;
-    let mut last: Option<(f32, f64)> = None;
+    // The previous probe here: (quality, size, raw figure).
+    let mut last: Option<(f32, f64, f64)> = None;
     for probes_here in 1..=MAX_PROBES {
         let calibrated = model.calibration.is_some() || trusted;
         let mut p = probe(q, model.calibration)?;
         work.passes += u32::from(p.bytes.is_some());
         work.estimates += u32::from(p.bytes.is_none());
-        model.observe(q, p.len, norm, last);
-        last = Some((q, p.len));
+        // Two estimates measure the slope from their raw figures: their factors may differ (a WebP
+        // ratio sampled for one and not the other), and the model's next guess needs the slope of the
+        // encoder, not the difference between two ratios.
+        let same_norm = last.map(|(q0, len0, raw0)| {
+            if p.bytes.is_none() && raw0 > 0.0 && p.raw > 0.0 {
+                (q0, raw0 * p.len / p.raw)
+            } else {
+                (q0, len0)
+            }
+        });
+        model.observe(q, p.len, norm, same_norm);
+        last = Some((q, p.len, p.raw));
         // Where probes are estimates, a full encode that fits within `settle` of the cap ends the
         // search: one more quality step would cost another full encode for a barely visible gain.
         let settled = |p: &Probe| estimated && p.bytes.is_some() && p.len >= cap_f * settle(kind);
@@ -558,14 +590,24 @@ fn search_quality(
                 || p.q >= s.quality
                 || hi.is_some_and(|h| h - p.q <= 2.0)
         };
-        if p.len <= cap_f && p.bytes.is_none() && ends(&p) {
+        // An estimate no full encode has checked yet fits only with some room: its ratio runs a few per
+        // cent off, and a full encode that misses costs many estimates (at the lowest quality there is no
+        // lower one to try instead).
+        let limit = |p: &Probe, model: &SizeModel| {
+            if p.bytes.is_none() && model.calibration.is_none() && p.q > MIN_QUALITY {
+                cap_f * UNCHECKED_ROOM
+            } else {
+                cap_f
+            }
+        };
+        if p.len <= limit(&p, model) && p.bytes.is_none() && ends(&p) {
             confirm(&mut p, model, work)?;
             model.observe(q, p.len, norm, None);
             // The calibration changed: slopes from older estimates no longer apply, but later estimates
             // are calibrated to this full size, so slopes are measured from it.
-            last = Some((q, p.len));
+            last = Some((q, p.len, p.raw));
         }
-        if p.len <= cap_f {
+        if p.len <= limit(&p, model) {
             let done = ends(&p);
             lo = Some(p);
             if done {
@@ -767,10 +809,8 @@ mod tests {
         };
         let est = Estimator::new(ImageKind::Webp, &anim, probe_s, 4, &ratios);
         for q in [30.0, 70.0] {
-            let (raw, ratio) = (
-                est.raw(q).expect("estimate"),
-                est.first_guess(q).expect("ratio"),
-            );
+            let raw = est.raw(q).expect("estimate");
+            let ratio = est.first_guess(q, raw, f64::INFINITY).expect("ratio");
             let full = encode_once(
                 ImageKind::Webp,
                 &anim,
@@ -792,8 +832,15 @@ mod tests {
         }
         // Two qualities far apart: two samples, each kept for later estimates near it.
         assert_eq!(ratios.borrow().len(), 2);
-        est.first_guess(33.0).expect("ratio");
+        est.first_guess(33.0, 1000.0, f64::INFINITY).expect("ratio");
         assert_eq!(ratios.borrow().len(), 2);
+        // Far from both, but over the cap at any plausible ratio: no sample, the nearest one stands in.
+        let near_70 = ratios.borrow()[1].1;
+        let over = est.first_guess(95.0, 1000.0, 1000.0).expect("ratio");
+        assert_eq!((over, ratios.borrow().len()), (near_70, 2));
+        // Where the ratio decides whether it fits, the estimate samples its own.
+        est.first_guess(95.0, 1000.0, 1600.0).expect("ratio");
+        assert_eq!(ratios.borrow().len(), 3);
     }
 
     #[test]
