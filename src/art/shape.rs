@@ -67,35 +67,8 @@ pub fn apply(art: &RgbaImage, shape: Shape, margin: u32, outline: u32) -> RgbaIm
     if outline == 0 {
         return out;
     }
-    // Die-cut stroke: white wherever an opaque pixel lies within `outline` px (distance from the alpha
-    // edge by a brute-force disc search over the alpha mask; fine at sticker sizes).
     let alpha: Vec<f32> = out.pixels().map(|p| f32::from(p.0[3]) / 255.0).collect();
-    let r = outline as i32;
-    let n = size as i32;
-    let mut stroke = vec![0f32; alpha.len()];
-    let offsets: Vec<(i32, i32, f32)> = (-r - 1..=r + 1)
-        .flat_map(|dy| (-r - 1..=r + 1).map(move |dx| (dx, dy)))
-        .filter_map(|(dx, dy)| {
-            let d = ((dx * dx + dy * dy) as f32).sqrt();
-            let w = (outline as f32 + 0.5 - d).clamp(0.0, 1.0);
-            (w > 0.0).then_some((dx, dy, w))
-        })
-        .collect();
-    for y in 0..n {
-        for x in 0..n {
-            let mut s = 0f32;
-            for &(dx, dy, w) in &offsets {
-                let (sx, sy) = (x + dx, y + dy);
-                if sx >= 0 && sy >= 0 && sx < n && sy < n {
-                    s = s.max(alpha[(sy * n + sx) as usize] * w);
-                    if s >= 1.0 {
-                        break;
-                    }
-                }
-            }
-            stroke[(y * n + x) as usize] = s;
-        }
-    }
+    let stroke = stroke(&alpha, size as i32, outline);
     // Composite the art over the white stroke.
     let mut result = RgbaImage::new(size, size);
     for (i, (p, o)) in out.pixels().zip(result.pixels_mut()).enumerate() {
@@ -116,6 +89,60 @@ pub fn apply(art: &RgbaImage, shape: Shape, margin: u32, outline: u32) -> RgbaIm
     result
 }
 
+/// Die-cut stroke coverage of an `n`×`n` alpha mask: white wherever an opaque pixel lies within
+/// `outline` px (distance from the alpha edge by a brute-force disc search; fine at sticker sizes).
+fn stroke(alpha: &[f32], n: i32, outline: u32) -> Vec<f32> {
+    let r = outline as i32;
+    let mut stroke = vec![0f32; alpha.len()];
+    let offsets: Vec<(i32, i32, f32)> = (-r - 1..=r + 1)
+        .flat_map(|dy| (-r - 1..=r + 1).map(move |dx| (dx, dy)))
+        .filter_map(|(dx, dy)| {
+            let d = ((dx * dx + dy * dy) as f32).sqrt();
+            let w = (outline as f32 + 0.5 - d).clamp(0.0, 1.0);
+            (w > 0.0).then_some((dx, dy, w))
+        })
+        .collect();
+    // Each row's span of pixels with any alpha: a pixel further than the disc's reach from every such
+    // pixel in the rows it reaches gets no stroke, so the search skips it (the corners of a circle and
+    // the margin: a third of a 512 px circle sticker).
+    let spans: Vec<Option<(i32, i32)>> = alpha
+        .chunks_exact(n as usize)
+        .map(|row| {
+            let first = row.iter().position(|&a| a > 0.0)?;
+            let last = row.iter().rposition(|&a| a > 0.0)?;
+            Some((first as i32, last as i32))
+        })
+        .collect();
+    let reach = r + 1;
+    for y in 0..n {
+        let rows = (y - reach).max(0) as usize..=(y + reach).min(n - 1) as usize;
+        let Some((lo, hi)) = spans[rows]
+            .iter()
+            .flatten()
+            .fold(None, |acc, &(a, b)| match acc {
+                None => Some((a, b)),
+                Some((lo, hi)) => Some((lo.min(a), hi.max(b))),
+            })
+        else {
+            continue;
+        };
+        for x in (lo - reach).max(0)..=(hi + reach).min(n - 1) {
+            let mut s = 0f32;
+            for &(dx, dy, w) in &offsets {
+                let (sx, sy) = (x + dx, y + dy);
+                if sx >= 0 && sy >= 0 && sx < n && sy < n {
+                    s = s.max(alpha[(sy * n + sx) as usize] * w);
+                    if s >= 1.0 {
+                        break;
+                    }
+                }
+            }
+            stroke[(y * n + x) as usize] = s;
+        }
+    }
+    stroke
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +158,49 @@ mod tests {
         assert!(
             p[0] > 240 && p[1] > 240 && p[2] > 240 && p[3] > 200,
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn stroke_skipping_far_pixels_equals_the_search_everywhere() {
+        // A circle with a margin and an off-centre blob: the skipped pixels (corners, margin, beside
+        // the blob) must come out exactly as a search at every pixel gives them.
+        let n = 48;
+        let art = RgbaImage::from_pixel(n as u32, n as u32, Rgba([10, 20, 200, 255]));
+        let mut shaped = apply(&art, Shape::Circle, 6, 0);
+        for y in 2..5 {
+            for x in 40..44 {
+                shaped.put_pixel(x, y, Rgba([0, 0, 0, 90]));
+            }
+        }
+        let alpha: Vec<f32> = shaped.pixels().map(|p| f32::from(p.0[3]) / 255.0).collect();
+        let outline = 3u32;
+        let r = outline as i32 + 1;
+        let direct: Vec<f32> = (0..n * n)
+            .map(|i| {
+                let (x, y) = (i % n, i / n);
+                let mut s = 0f32;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        let (sx, sy) = (x + dx, y + dy);
+                        let d = ((dx * dx + dy * dy) as f32).sqrt();
+                        let w = (outline as f32 + 0.5 - d).clamp(0.0, 1.0);
+                        if w > 0.0 && sx >= 0 && sy >= 0 && sx < n && sy < n {
+                            s = s.max(alpha[(sy * n + sx) as usize] * w);
+                        }
+                    }
+                }
+                s.min(1.0)
+            })
+            .collect();
+        let got = stroke(&alpha, n, outline);
+        assert_eq!(got.len(), direct.len());
+        for (i, (g, d)) in got.iter().zip(&direct).enumerate() {
+            assert_eq!(g.min(1.0), *d, "pixel {},{}", i as i32 % n, i as i32 / n);
+        }
+        assert!(
+            direct.iter().filter(|&&d| d == 0.0).count() > 100,
+            "nothing was skipped"
         );
     }
 }
