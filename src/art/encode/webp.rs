@@ -60,8 +60,10 @@ fn config(s: WebpSettings) -> Result<sys::WebPConfig> {
         cfg.alpha_quality = (s.quality + 25.0).clamp(40.0, 100.0) as i32;
         // Fast alpha filtering (one predictor, chosen by estimate): best filtering codes the alpha plane
         // once per predictor, which cost a third of a method-4 encode and gave byte-identical files on
-        // the bench covers.
-        cfg.alpha_filtering = 1;
+        // the bench covers. At alpha qualities up to 70 libwebp quantises alpha to at most 16 levels,
+        // where its fast filtering always picks no filter (alpha_enc.c, GetFilterMap): asking for none
+        // there makes the same file without counting the plane's colours first.
+        cfg.alpha_filtering = if cfg.alpha_quality <= 70 { 0 } else { 1 };
     }
     // SAFETY: cfg is a valid, initialised config.
     if unsafe { sys::WebPValidateConfig(&cfg) } == 0 {
