@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::progress::Progress;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The cache folder used unless `--cache` says otherwise, beside the manifest.
 pub const DEFAULT_CACHE: &str = ".soundsticker-cache";
@@ -214,15 +214,16 @@ fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<St
         .filter(|&j| j > 0)
         .unwrap_or(cores)
         .min(chosen.len().max(1));
-    // With a worker on every core, each VP9 encode runs on its worker's thread alone.
-    let vp9_threads = if workers >= cores { 1 } else { 2 };
+    // With a worker on every core, each VP9 encode runs on its worker's thread alone, until a worker
+    // runs out of stickers and leaves its core to the others.
+    let vp9_threads = Arc::new(AtomicU32::new(if workers >= cores { 1 } else { 2 }));
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<StickerBuild>>>> =
         chosen.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                crate::art::encode::webm::with_threads(vp9_threads, || {
+                crate::art::encode::webm::with_threads(vp9_threads.clone(), || {
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&index) = chosen.get(k) else {
@@ -231,7 +232,8 @@ fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<St
                         let result = build_sticker(job, index);
                         *slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
                     }
-                })
+                });
+                vp9_threads.store(2, Ordering::Relaxed);
             });
         }
     });

@@ -8,6 +8,8 @@ use super::mkv::{self, Block};
 use crate::error::{Error, Result};
 use image::RgbaImage;
 use std::os::raw::{c_int, c_long, c_uint, c_ulong};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use vpx_sys as vpx;
 
 fn fail(what: impl std::fmt::Display) -> Error {
@@ -95,18 +97,23 @@ fn to_i420(img: &RgbaImage, alpha_plane: bool) -> Vec<u8> {
 }
 
 thread_local! {
-    /// Threads for VP9 encodes started on this thread.
-    static THREADS: std::cell::Cell<u32> = const { std::cell::Cell::new(2) };
+    /// Threads for VP9 encodes started on this thread (two when unset), read as each encode starts.
+    static THREADS: std::cell::RefCell<Option<Arc<AtomicU32>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Run `f` with VP9 encodes started on this thread using `threads` threads. A pack build whose workers
-/// already keep every core busy encodes on one: a second thread then only adds synchronisation (2-3 %
-/// more CPU for a 10-sticker pack) and the bytes are the same.
-pub fn with_threads<R>(threads: u32, f: impl FnOnce() -> R) -> R {
-    let before = THREADS.replace(threads.max(1));
+/// Run `f` with VP9 encodes started on this thread using as many threads as `threads` holds when each
+/// starts. A pack build whose workers keep every core busy encodes on one: a second thread then only
+/// adds synchronisation (2-3 % more CPU for a 10-sticker pack) and the bytes are the same; once a worker
+/// runs out of stickers it raises the count, so the stickers still running use the free core.
+pub fn with_threads<R>(threads: Arc<AtomicU32>, f: impl FnOnce() -> R) -> R {
+    let before = THREADS.replace(Some(threads));
     let out = f();
     THREADS.set(before);
     out
+}
+
+fn threads() -> u32 {
+    THREADS.with_borrow(|t| t.as_ref().map_or(2, |n| n.load(Ordering::Relaxed).max(1)))
 }
 
 /// Coded frames: (pts, key frame, bytes).
@@ -154,7 +161,7 @@ impl Encoder {
             // Two tile columns, coded on two threads unless the caller already keeps the cores busy
             // (see `with_threads`): VP9 tiles are independent, so the bytes depend on the tile layout,
             // never on the threads (row-based threading stays off).
-            cfg.g_threads = THREADS.get();
+            cfg.g_threads = threads();
             cfg.g_lag_in_frames = 16;
             cfg.rc_end_usage = vpx::vpx_rc_mode::VPX_Q;
             cfg.rc_min_quantizer = 0;
