@@ -301,8 +301,8 @@ fn vp9_estimate_ratio(effort: i32) -> f64 {
 /// one quality (1.74-2.71 on the six bench covers, steady across qualities for one cover; the median).
 /// Only a fallback: each animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`).
 const WEBP_HALF_RATIO: f64 = 2.2;
-/// The lowest WebP full-over-half ratio to expect (the six bench covers' sampled and measured ratios
-/// ran 1.6-2.8): an estimate over the cap at this ratio needs no sample of its own.
+/// The lowest WebP full-over-half ratio to expect (on eight bench covers the sampled ratios ran 1.64-2.78
+/// and the measured ones 1.60-2.46): an estimate over the cap at this ratio needs no sample of its own.
 const WEBP_RATIO_MIN: f64 = 1.5;
 /// Frames encoded as still images at full size and at half size to measure an animation's own WebP
 /// full-over-half ratio before any full encode. On eight bench covers this sampled ratio came within
@@ -560,12 +560,23 @@ fn search_quality(
             .quality_for(aim(true, false), norm)
             .map_or(first, |p| p.round().clamp(MIN_QUALITY, s.quality))
     };
+    // An estimate no full encode has checked yet fits only with some room: its ratio runs a few per cent
+    // off, and a full encode that misses costs many estimates (at the lowest quality there is no lower
+    // one to try instead).
+    let limit = |p: &Probe, model: &SizeModel| {
+        if p.bytes.is_none() && model.calibration.is_none() && p.q > MIN_QUALITY {
+            cap_f * UNCHECKED_ROOM
+        } else {
+            cap_f
+        }
+    };
+    let is_calibrated = |model: &SizeModel| model.calibration.is_some() || trusted;
     let mut lo: Option<Probe> = None;
     let mut hi: Option<f32> = None;
     // The previous probe here: (quality, size, raw figure).
     let mut last: Option<(f32, f64, f64)> = None;
     for probes_here in 1..=MAX_PROBES {
-        let calibrated = model.calibration.is_some() || trusted;
+        let calibrated = is_calibrated(model);
         let mut p = probe(q, model.calibration)?;
         work.passes += u32::from(p.bytes.is_some());
         work.estimates += u32::from(p.bytes.is_none());
@@ -589,16 +600,6 @@ fn search_quality(
                 || settled(p)
                 || p.q >= s.quality
                 || hi.is_some_and(|h| h - p.q <= 2.0)
-        };
-        // An estimate no full encode has checked yet fits only with some room: its ratio runs a few per
-        // cent off, and a full encode that misses costs many estimates (at the lowest quality there is no
-        // lower one to try instead).
-        let limit = |p: &Probe, model: &SizeModel| {
-            if p.bytes.is_none() && model.calibration.is_none() && p.q > MIN_QUALITY {
-                cap_f * UNCHECKED_ROOM
-            } else {
-                cap_f
-            }
         };
         if p.len <= limit(&p, model) && p.bytes.is_none() && ends(&p) {
             confirm(&mut p, model, work)?;
@@ -646,9 +647,8 @@ fn search_quality(
             break;
         }
         let exact = lo.as_ref().is_none_or(|l| l.bytes.is_some()) && !estimated;
-        let calibrated = model.calibration.is_some() || trusted;
         q = model
-            .quality_for(aim(exact, calibrated), norm)
+            .quality_for(aim(exact, is_calibrated(model)), norm)
             .map_or(floor, |g| g.round().max(floor).min(ceiling));
         // A full encode that fits is kept unless the next try promises a real gain: every try above it
         // costs another full encode.

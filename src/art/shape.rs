@@ -116,16 +116,13 @@ fn stroke(alpha: &[f32], n: i32, outline: u32) -> Vec<f32> {
     let reach = r + 1;
     for y in 0..n {
         let rows = (y - reach).max(0) as usize..=(y + reach).min(n - 1) as usize;
-        let Some((lo, hi)) = spans[rows]
+        let (lo, hi) = spans[rows]
             .iter()
             .flatten()
-            .fold(None, |acc, &(a, b)| match acc {
-                None => Some((a, b)),
-                Some((lo, hi)) => Some((lo.min(a), hi.max(b))),
-            })
-        else {
-            continue;
-        };
+            .fold((n, -1), |(lo, hi), &(a, b)| (lo.min(a), hi.max(b)));
+        if hi < lo {
+            continue; // no shape pixel within reach of this row
+        }
         for x in (lo - reach).max(0)..=(hi + reach).min(n - 1) {
             let mut s = 0f32;
             for &(dx, dy, w) in &offsets {
