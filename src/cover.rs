@@ -35,6 +35,9 @@ pub struct CoverOptions {
     pub quality: f32,
     pub lossless: bool,
     pub method: i32,
+    /// APNG: one palette for the animation (`Some(true)`) or truecolour; `None` = a palette where the
+    /// platform animates palette APNGs, else truecolour.
+    pub palette: Option<bool>,
     pub fit: Fit,
     pub shape: Shape,
     /// White die-cut outline width, px at 512.
@@ -58,6 +61,7 @@ impl Default for CoverOptions {
             quality: 80.0,
             lossless: false,
             method: 4,
+            palette: None,
             fit: Fit::default(),
             shape: Shape::Rounded,
             outline: 8,
@@ -266,6 +270,9 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         quality: o.quality,
         lossless: o.lossless,
         method: o.method,
+        palette: o
+            .palette
+            .unwrap_or_else(|| rules.is_some_and(|r| r.apng_palette)),
     };
     let min_side = rules.map_or(size, |r| r.min_animated_side.min(size));
     let fitted_out = fit(

@@ -58,6 +58,9 @@ pub struct StickerRules {
     /// The frame rate we render by default (at most `max_fps`).
     pub default_fps: u32,
     pub min_frame_ms: u32,
+    /// Whether an animated PNG may use a palette (indexed colour). Signal's may not: palette APNGs
+    /// reportedly do not animate on Signal for iOS (platforms.md).
+    pub apng_palette: bool,
     /// Where the numbers come from.
     pub source: &'static str,
 }
@@ -80,6 +83,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
         max_fps: 30,
         default_fps: 20,
         min_frame_ms: 8,
+        apng_palette: false,
         source: "WhatsApp/stickers StickerPackValidator.java; iOS rejects files over 500 000 bytes (issues #742, #746)",
     },
     StickerRules {
@@ -95,6 +99,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
         max_fps: 30,
         default_fps: 30,
         min_frame_ms: 1,
+        apng_palette: false,
         source: "core.telegram.org/stickers (video stickers: WEBM VP9, no audio, 512 px side, <= 3 s, <= 30 fps, <= 256 KB)",
     },
     StickerRules {
@@ -114,6 +119,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
         max_fps: 30,
         default_fps: 20,
         min_frame_ms: 1,
+        apng_palette: false,
         source: "sticker-convert compression.json (signal) and Signal's sticker guidelines: APNG 512x512, <= 300 KiB, <= 3 s",
     },
     StickerRules {
@@ -132,6 +138,7 @@ pub const STICKER_RULES: &[StickerRules] = &[
         max_fps: 30,
         default_fps: 20,
         min_frame_ms: 1,
+        apng_palette: true,
         source: "Discord developer docs (Sticker resource) and sticker-convert presets: APNG 320x320, <= 512 KiB, <= 5 s",
     },
 ];

@@ -200,3 +200,42 @@ fn archives_are_validated_too() {
         "{err}"
     );
 }
+
+#[test]
+fn signal_rejects_palette_apngs() {
+    let dir = tempdir();
+    let d = dir.path();
+    let audio = d.join("clip.wav");
+    music_wav(&audio, 48_000, 2, 2.0, 0.4);
+    std::fs::write(
+        d.join("manifest.json"),
+        r#"{"title": "Pack", "author": "Label", "stickers": [{"file": "a.png", "emoji": "🎵"}]}"#,
+    )
+    .expect("manifest");
+    let validate = || {
+        let out = run(&["--json", "validate", p(d), "--platform", "signal"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        (out.status.code().unwrap_or(-1), rules(&v))
+    };
+    for colours in ["truecolour", "palette"] {
+        run_ok(&[
+            "cover",
+            p(&cover()),
+            "--audio",
+            p(&audio),
+            "--platform",
+            "signal",
+            "--apng",
+            colours,
+            "-o",
+            p(&d.join("a.png")),
+        ]);
+        let (code, r) = validate();
+        if colours == "truecolour" {
+            assert_eq!(code, 0, "{r}");
+        } else {
+            assert_eq!(code, 1, "{r}");
+            assert!(r.contains("a.png") && r.contains("palette"), "{r}");
+        }
+    }
+}

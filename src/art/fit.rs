@@ -16,6 +16,19 @@ pub struct EncodeSettings {
     pub lossless: bool,
     /// WebP only: effort 0..=6.
     pub method: i32,
+    /// APNG only: one palette for the animation instead of truecolour (see `apng::Mode`).
+    pub palette: bool,
+}
+
+impl EncodeSettings {
+    /// How an APNG stores its frames.
+    fn apng_mode(&self) -> encode::apng::Mode {
+        if self.palette {
+            encode::apng::Mode::Palette
+        } else {
+            encode::apng::Mode::Truecolour
+        }
+    }
 }
 
 impl Default for EncodeSettings {
@@ -24,6 +37,7 @@ impl Default for EncodeSettings {
             quality: 80.0,
             lossless: false,
             method: 4,
+            palette: false,
         }
     }
 }
@@ -88,7 +102,7 @@ pub fn encode_once(kind: ImageKind, anim: &Animation, s: EncodeSettings) -> Resu
                 method: s.method,
             },
         ),
-        ImageKind::Png => encode::apng::encode(anim, s.quality, s.method),
+        ImageKind::Png => encode::apng::encode(anim, s.quality, s.method, s.apng_mode()),
         ImageKind::Gif => encode::gif::encode(anim, s.quality),
         ImageKind::Webm => encode::webm::encode(anim, s.quality, s.method),
     }
@@ -287,9 +301,12 @@ const APNG_SAMPLES: usize = 10;
 /// APNG estimates compress at zlib's balanced level (effort 1), a third to a sixth of the time of the
 /// final encode's best level.
 const APNG_ESTIMATE_EFFORT: i32 = 1;
-/// An APNG at zlib's best level over its estimate at the balanced level (0.79-1.16 on the six bench
-/// covers' Discord animations at 10-45 quality and 12-80 frames; the median).
-const APNG_ESTIMATE_RATIO: f64 = 0.92;
+/// An APNG at zlib's best level over its estimate at the balanced level: truecolour 0.79-1.16 on the
+/// six bench covers' Discord animations at 10-45 quality and 12-80 frames (median 0.92); palette
+/// frames, unfiltered, 0.92-1.01 on five covers at two qualities (median 0.98).
+fn apng_estimate_ratio(palette: bool) -> f64 {
+    if palette { 0.98 } else { 0.92 }
+}
 /// A VP9 sticker (colour and alpha) at the default effort (realtime speed 4) over its colour stream alone
 /// at libvpx's realtime speed 8, at one quality (0.59-0.76 on eight bench covers at 25-68 quality; the
 /// median). At the good-quality deadline (efforts 5 and 6) it is lower, 0.55-0.70 (median 0.6): the
@@ -369,7 +386,8 @@ impl<'a> Estimator<'a> {
         let a = self.anim;
         Ok(match self.kind {
             ImageKind::Png => {
-                encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, APNG_SAMPLES)? as f64
+                let mode = self.probe_s.apng_mode();
+                encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, mode, APNG_SAMPLES)? as f64
             }
             ImageKind::Webm => encode::webm::estimate(a, q)? as f64,
             _ => {
@@ -389,7 +407,7 @@ impl<'a> Estimator<'a> {
     /// then samples near the cap.
     fn first_guess(&self, q: f32, raw: f64, cap: f64) -> Result<f64> {
         Ok(match self.kind {
-            ImageKind::Png => APNG_ESTIMATE_RATIO,
+            ImageKind::Png => apng_estimate_ratio(self.probe_s.palette),
             ImageKind::Webm => vp9_estimate_ratio(self.full_method),
             _ if raw * WEBP_RATIO_MIN > cap => {
                 self.nearest_webp_ratio(q).map_or(WEBP_HALF_RATIO, |r| r.1)

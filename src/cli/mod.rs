@@ -146,6 +146,11 @@ struct CoverArgs {
     /// good-quality speed 4-3; APNG 0-1 zlib level 6, 2-6 level 9.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(i32).range(0..=6))]
     method: i32,
+    /// APNG colours: palette (one shared palette of up to 256 colours: far more detail under a byte
+    /// cap) or truecolour (posterised; Signal needs it). Default: palette where the platform animates
+    /// palette APNGs (Discord), else truecolour.
+    #[arg(long, value_parser = ["palette", "truecolour"])]
+    apng: Option<String>,
     /// cover (crop to fill) or contain (letterbox).
     #[arg(long, default_value = "cover")]
     fit: String,
@@ -249,6 +254,7 @@ fn cover_options(a: &CoverArgs) -> Result<CoverOptions, Error> {
         quality: a.quality,
         lossless: a.lossless,
         method: a.method,
+        palette: a.apng.as_deref().map(|v| v == "palette"),
         fit: parse_fit(a)?,
         shape: a.shape,
         outline: a.outline,

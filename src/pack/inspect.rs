@@ -20,6 +20,8 @@ pub struct ImageFacts {
     pub has_audio: bool,
     /// WebM: the video codec ID, e.g. `V_VP9`.
     pub codec: Option<String>,
+    /// Indexed colour: a PNG of colour type 3, and every GIF.
+    pub palette: bool,
 }
 
 impl ImageFacts {
@@ -34,6 +36,7 @@ impl ImageFacts {
             min_frame_ms: 0,
             has_audio: false,
             codec: None,
+            palette: false,
         }
     }
 }
@@ -111,9 +114,10 @@ fn png(b: &[u8]) -> Option<ImageFacts> {
         let kind = &b[pos + 4..pos + 8];
         let body = b.get(pos + 8..pos + 8 + len)?;
         match kind {
-            b"IHDR" if body.len() >= 8 => {
+            b"IHDR" if body.len() >= 10 => {
                 facts.width = u32::from_be_bytes(body[0..4].try_into().ok()?);
                 facts.height = u32::from_be_bytes(body[4..8].try_into().ok()?);
+                facts.palette = body[9] == 3;
             }
             b"fcTL" if body.len() >= 24 => {
                 fctl += 1;
@@ -160,6 +164,7 @@ fn gif(b: &[u8]) -> Option<ImageFacts> {
         min_frame_ms: if frames > 1 { min } else { 0 },
         has_audio: false,
         codec: None,
+        palette: true,
     })
 }
 
@@ -250,7 +255,8 @@ mod tests {
             (w.kind, w.width, w.height, w.frames, w.duration_ms),
             (ImageKind::Webp, 64, 64, 6, 300)
         );
-        let p = inspect(&apng::encode(&a, 100.0, 4).expect("apng")).expect("facts");
+        let p = inspect(&apng::encode(&a, 100.0, 4, apng::Mode::Truecolour).expect("apng"))
+            .expect("facts");
         assert_eq!(
             (p.width, p.frames, p.duration_ms, p.min_frame_ms),
             (64, 6, 300, 50)

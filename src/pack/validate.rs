@@ -156,6 +156,13 @@ impl Checker {
                 }
             }
         }
+        if animated && f.kind == ImageKind::Png && f.palette && !rules.apng_palette {
+            self.fail(
+                name,
+                "is a palette (indexed-colour) APNG; use truecolour, palette APNGs reportedly do not animate on Signal for iOS",
+                src,
+            );
+        }
         if f.kind == ImageKind::Webm {
             if f.has_audio {
                 self.fail(name, "has an audio track; video stickers must not", src);

@@ -4,6 +4,7 @@
 pub mod apng;
 pub mod gif;
 pub mod mkv;
+pub mod palette;
 pub mod webm;
 pub mod webp;
 
