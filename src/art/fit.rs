@@ -319,15 +319,27 @@ fn apng_estimate_ratio(palette: bool) -> f64 {
 fn vp9_estimate_ratio(effort: i32) -> f64 {
     if effort >= 5 { 0.6 } else { 0.68 }
 }
-/// An animated WebP at full size over the same at half size (2×2 averages) at a fast method, both at
-/// one quality (1.74-2.71 on the six bench covers, steady across qualities for one cover; the median).
-/// Only a fallback: each animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`).
-const WEBP_HALF_RATIO: f64 = 2.2;
-/// The lowest WebP full-over-half ratio to expect (on eight bench covers the sampled ratios ran 1.64-2.78
-/// and the measured ones 1.60-2.46): an estimate over the cap at this ratio needs no sample of its own.
-const WEBP_RATIO_MIN: f64 = 1.5;
-/// Frames encoded as still images at full size and at half size to measure an animation's own WebP
-/// full-over-half ratio before any full encode. On eight bench covers this sampled ratio came within
+/// WebP estimates encode the animation at a quarter of its side where that leaves 128 px or more (a
+/// 512 px sticker), else at half: 2 or 1 halvings. A quarter-size animation costs a third of the time
+/// of a half-size one (0.03-0.07 s against 0.08-0.19 s for 27-80 frames), and with its own sampled ratio
+/// predicted ten bench covers' full WhatsApp encodes within -2.4 to +1.2 % (half size: -2.1 to +0.4 %).
+fn webp_estimate_halvings(side: u32) -> u32 {
+    if side >= 512 { 2 } else { 1 }
+}
+/// WebP's full-over-estimate ratios by halvings: the lowest to expect, under which an estimate over the
+/// cap needs no sample of its own, and the fallback when none was sampled. Only bounds: each
+/// animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`). Half size: sampled 1.64-2.78 on eight bench
+/// covers, measured 1.60-2.46, median 2.2. Quarter size: sampled 3.6-7.7 on ten bench covers at
+/// qualities 5-50, median about 5.
+fn webp_ratio_bounds(halvings: u32) -> (f64, f64) {
+    if halvings >= 2 {
+        (3.3, 5.0)
+    } else {
+        (1.5, 2.2)
+    }
+}
+/// Frames encoded as still images at full size and at the estimates' size to measure an animation's own
+/// WebP full-over-estimate ratio before any full encode. On eight bench covers this sampled ratio came within
 /// 0-3 % of the one the full encode then measured (it runs about 1 % low), where the fixed first guess
 /// was off by up to 25 %: the search then often ended on an estimate that a full encode found at 61-68 %
 /// of the cap, and had to search again and encode in full a second time (1.3 s at 512 px, 78 frames).
@@ -344,7 +356,7 @@ fn webp_ratio_span(q: f32) -> f32 {
 
 /// Cheap stand-ins for full encodes of one animation, when its format has them: APNG frames are
 /// independent DEFLATE streams, so a sample of frames compressed at a fast level predicts the file;
-/// VP9's colour stream at the realtime deadline and a half-size WebP predict full sizes up to a ratio.
+/// VP9's colour stream at the realtime deadline and a smaller WebP predict full sizes up to a ratio.
 struct Estimator<'a> {
     kind: ImageKind,
     anim: &'a Animation,
@@ -352,8 +364,9 @@ struct Estimator<'a> {
     probe_s: EncodeSettings,
     /// Effort (WebP method, VP9 speed) of the full encodes.
     full_method: i32,
-    half: std::cell::OnceCell<Animation>,
-    /// WebP: the sampled (quality, full-over-half ratio) pairs, shared by the frame rates of one size
+    /// WebP: the animation at the estimates' size.
+    small: std::cell::OnceCell<Animation>,
+    /// WebP: the sampled (quality, full-over-estimate ratio) pairs, shared by the frame rates of one size
     /// (a lower frame rate keeps a subset of the same frames).
     webp_ratios: &'a std::cell::RefCell<Vec<(f32, f64)>>,
 }
@@ -371,7 +384,7 @@ impl<'a> Estimator<'a> {
             anim,
             probe_s,
             full_method,
-            half: std::cell::OnceCell::new(),
+            small: std::cell::OnceCell::new(),
             webp_ratios,
         }
     }
@@ -400,7 +413,7 @@ impl<'a> Estimator<'a> {
                     quality: q,
                     ..self.probe_s
                 };
-                encode_once(self.kind, self.half(), s)?.len() as f64
+                encode_once(self.kind, self.small(), s)?.len() as f64
             }
         })
     }
@@ -414,9 +427,9 @@ impl<'a> Estimator<'a> {
         Ok(match self.kind {
             ImageKind::Png => apng_estimate_ratio(self.probe_s.palette),
             ImageKind::Webm => vp9_estimate_ratio(self.full_method),
-            _ if raw * WEBP_RATIO_MIN > cap => {
-                self.nearest_webp_ratio(q).map_or(WEBP_HALF_RATIO, |r| r.1)
-            }
+            _ if raw * self.webp_bounds().0 > cap => self
+                .nearest_webp_ratio(q)
+                .map_or(self.webp_bounds().1, |r| r.1),
             _ => self.webp_ratio(q)?,
         })
     }
@@ -430,38 +443,51 @@ impl<'a> Estimator<'a> {
             .copied()
     }
 
-    /// The animation at half size (WebP estimates), made once.
-    fn half(&self) -> &Animation {
-        self.half.get_or_init(|| self.anim.halved())
+    /// The lowest and fallback WebP ratios for this animation's estimate size.
+    fn webp_bounds(&self) -> (f64, f64) {
+        webp_ratio_bounds(webp_estimate_halvings(self.anim.width()))
     }
 
-    /// This animation's WebP full-over-half ratio near quality `q`, from still encodes of a few frames.
+    /// The animation at the WebP estimates' size, made once.
+    fn small(&self) -> &Animation {
+        self.small.get_or_init(|| {
+            let half = self.anim.halved();
+            if webp_estimate_halvings(self.anim.width()) >= 2 {
+                half.halved()
+            } else {
+                half
+            }
+        })
+    }
+
+    /// This animation's WebP full-over-estimate ratio near quality `q`, from still encodes of a few
+    /// frames.
     fn webp_ratio(&self, q: f32) -> Result<f64> {
         if let Some((q0, r)) = self.nearest_webp_ratio(q)
             && (q - q0).abs() <= webp_ratio_span(q.min(q0))
         {
             return Ok(r);
         }
-        let half = self.half();
-        let n = self.anim.frames.len().min(half.frames.len());
+        let small = self.small();
+        let n = self.anim.frames.len().min(small.frames.len());
         let k = WEBP_RATIO_SAMPLES.min(n);
         let settings = |method| encode::webp::WebpSettings {
             quality: q,
             lossless: false,
             method,
         };
-        let (mut full, mut halved) = (0usize, 0usize);
+        let (mut full, mut reduced) = (0usize, 0usize);
         for j in 0..k {
             let i = j * n / k;
             full += encode::webp::encode_static(&self.anim.frames[i], settings(self.full_method))?
                 .len();
-            halved +=
-                encode::webp::encode_static(&half.frames[i], settings(self.probe_s.method))?.len();
+            reduced +=
+                encode::webp::encode_static(&small.frames[i], settings(self.probe_s.method))?.len();
         }
-        let r = if halved > 0 {
-            full as f64 / halved as f64
+        let r = if reduced > 0 {
+            full as f64 / reduced as f64
         } else {
-            WEBP_HALF_RATIO
+            self.webp_bounds().1
         };
         self.webp_ratios.borrow_mut().push((q, r));
         Ok(r)
@@ -824,46 +850,52 @@ mod tests {
 
     #[test]
     fn webp_estimates_scaled_by_the_sampled_ratio_predict_the_full_size() {
-        let anim = zooming(128, 24);
-        let ratios = std::cell::RefCell::new(Vec::new());
-        let probe_s = EncodeSettings {
-            method: 2,
-            ..EncodeSettings::default()
-        };
-        let est = Estimator::new(ImageKind::Webp, &anim, probe_s, 4, &ratios);
-        for q in [30.0, 70.0] {
-            let raw = est.raw(q).expect("estimate");
-            let ratio = est.first_guess(q, raw, f64::INFINITY).expect("ratio");
-            let full = encode_once(
-                ImageKind::Webp,
-                &anim,
-                EncodeSettings {
-                    quality: q,
-                    ..EncodeSettings::default()
-                },
-            )
-            .expect("encode")
-            .len() as f64;
-            // The fixed first guess (2.2) is not what is used: the sample measured this animation.
-            assert_ne!(ratio, WEBP_HALF_RATIO);
-            let err = (raw * ratio / full - 1.0).abs();
-            assert!(
-                err < 0.1,
-                "q {q}: predicted {:.0}, full {full}",
-                raw * ratio
-            );
+        // 128 px estimates at half size, 512 px at a quarter.
+        for (side, small) in [(128, 64), (512, 128)] {
+            let anim = zooming(side, 24);
+            let ratios = std::cell::RefCell::new(Vec::new());
+            let probe_s = EncodeSettings {
+                method: 2,
+                ..EncodeSettings::default()
+            };
+            let est = Estimator::new(ImageKind::Webp, &anim, probe_s, 4, &ratios);
+            assert_eq!(est.small().width(), small);
+            for q in [30.0, 70.0] {
+                let raw = est.raw(q).expect("estimate");
+                let ratio = est.first_guess(q, raw, f64::INFINITY).expect("ratio");
+                let full = encode_once(
+                    ImageKind::Webp,
+                    &anim,
+                    EncodeSettings {
+                        quality: q,
+                        ..EncodeSettings::default()
+                    },
+                )
+                .expect("encode")
+                .len() as f64;
+                // The fixed first guess is not what is used: the sample measured this animation.
+                assert_ne!(ratio, est.webp_bounds().1);
+                let err = (raw * ratio / full - 1.0).abs();
+                assert!(
+                    err < 0.1,
+                    "{side} px, q {q}: predicted {:.0}, full {full}",
+                    raw * ratio
+                );
+            }
+            // Two qualities far apart: two samples, each kept for later estimates near it.
+            assert_eq!(ratios.borrow().len(), 2);
+            est.first_guess(33.0, 1000.0, f64::INFINITY).expect("ratio");
+            assert_eq!(ratios.borrow().len(), 2);
+            // Far from both, but over the cap at any plausible ratio: no sample, the nearest one
+            // stands in.
+            let near_70 = ratios.borrow()[1].1;
+            let over = est.first_guess(95.0, 1000.0, 1000.0).expect("ratio");
+            assert_eq!((over, ratios.borrow().len()), (near_70, 2));
+            // Where the ratio decides whether it fits, the estimate samples its own.
+            let decides = 1000.0 * est.webp_bounds().0 * 1.05;
+            est.first_guess(95.0, 1000.0, decides).expect("ratio");
+            assert_eq!(ratios.borrow().len(), 3);
         }
-        // Two qualities far apart: two samples, each kept for later estimates near it.
-        assert_eq!(ratios.borrow().len(), 2);
-        est.first_guess(33.0, 1000.0, f64::INFINITY).expect("ratio");
-        assert_eq!(ratios.borrow().len(), 2);
-        // Far from both, but over the cap at any plausible ratio: no sample, the nearest one stands in.
-        let near_70 = ratios.borrow()[1].1;
-        let over = est.first_guess(95.0, 1000.0, 1000.0).expect("ratio");
-        assert_eq!((over, ratios.borrow().len()), (near_70, 2));
-        // Where the ratio decides whether it fits, the estimate samples its own.
-        est.first_guess(95.0, 1000.0, 1600.0).expect("ratio");
-        assert_eq!(ratios.borrow().len(), 3);
     }
 
     #[test]
