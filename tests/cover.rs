@@ -181,24 +181,27 @@ fn every_style_and_format_is_valid_for_independent_tools() {
     assert!((dur - 2.0).abs() < 0.04, "WebM duration {dur}");
 }
 
+/// Every frame of `path` as ffmpeg decodes it, as raw RGBA.
+fn ffmpeg_rgba(path: &Path) -> Vec<u8> {
+    let args = [
+        "-v",
+        "error",
+        "-i",
+        p(path),
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgba",
+        "-",
+    ];
+    tool("ffmpeg", &args).stdout
+}
+
 /// Mean absolute difference between consecutive frames of an APNG, decoded by ffmpeg (0–255 scale).
 fn motion(path: &Path) -> f64 {
-    let out = tool(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-i",
-            p(path),
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgba",
-            "-",
-        ],
-    );
+    let out = ffmpeg_rgba(path);
     let frame = 160 * 160 * 4;
-    let frames: Vec<&[u8]> = out.stdout.chunks_exact(frame).collect();
+    let frames: Vec<&[u8]> = out.chunks_exact(frame).collect();
     assert!(frames.len() > 10);
     let mut sum = 0f64;
     for w in frames.windows(2) {
@@ -329,22 +332,9 @@ fn byte_caps_hold_for_every_platform_on_hard_and_easy_art() {
 /// decoded frame matched to the rendered one it stands for (`step` = rendered frames per kept frame),
 /// over visible pixels.
 fn psnr_against_render(path: &Path, frames_dir: &Path, side: u32, step: usize) -> f64 {
-    let out = tool(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-i",
-            p(path),
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgba",
-            "-",
-        ],
-    );
+    let out = ffmpeg_rgba(path);
     let size = (side * side * 4) as usize;
-    let decoded: Vec<&[u8]> = out.stdout.chunks_exact(size).collect();
+    let decoded: Vec<&[u8]> = out.chunks_exact(size).collect();
     assert!(decoded.len() > 1, "{} decoded frames", decoded.len());
     let (mut se, mut n) = (0f64, 0f64);
     for (i, got) in decoded.iter().enumerate() {

@@ -1,10 +1,10 @@
 //! One colour palette for a whole animation, for palette APNGs: NeuQuant (color_quant) learns it from a
 //! few frames, and a cache maps pixels to it.
 //!
-//! The cache is written here because color_quant's `index_of` searches the palette for every pixel
-//! (about a third of a second for a 320 px, 60-frame animation, as long as compressing it): pixels are
-//! looked up by their colour at 6 bits a channel, each distinct key searched once. The key's rounding
-//! (at most 2 levels a channel) is far below the palette's own spacing.
+//! The cache is written here because color_quant's `index_of` searches the palette for every pixel, and
+//! a fit maps every frame of every probe: pixels are looked up by their colour at 6 bits a channel, each
+//! distinct key searched once. The key's rounding (at most 2 levels a channel) is far below the
+//! palette's own spacing.
 
 use color_quant::NeuQuant;
 use image::RgbaImage;
@@ -20,8 +20,8 @@ const EDGE_ROUNDS: usize = 10;
 /// recommended balance.
 const SAMPLE_FACTOR: i32 = 10;
 /// Fewest pixels NeuQuant learns from: its learning rate decays over one pass through its samples, so
-/// a few hundred (the antialiased edges of a small frame) left most neurons where they started. Fewer
-/// are repeated up to this.
+/// the few thousand of a small frame leave it half-trained (the unit test's 128 px ramp came back up to
+/// 44 levels off, against 35 with its pixels repeated). Fewer are repeated up to this.
 const MIN_LEARN_PIXELS: usize = 16_384;
 /// Marks a cache entry not yet looked up.
 const UNSET: u16 = u16::MAX;
@@ -104,13 +104,13 @@ fn k_means(pixels: &[u8], k: usize) -> Vec<[u8; 4]> {
 }
 
 /// A NeuQuant network of `colours` learnt from RGBA `pixels` (repeated up to `MIN_LEARN_PIXELS`).
-fn network(pixels: &[u8], sample_factor: i32, colours: usize) -> NeuQuant {
+fn network(pixels: &[u8], colours: usize) -> NeuQuant {
     let n = pixels.len() / 4;
     if n >= MIN_LEARN_PIXELS {
-        return NeuQuant::new(sample_factor, colours, pixels);
+        return NeuQuant::new(SAMPLE_FACTOR, colours, pixels);
     }
     let repeated = pixels.repeat(MIN_LEARN_PIXELS.div_ceil(n.max(1)));
-    NeuQuant::new(sample_factor, colours, &repeated)
+    NeuQuant::new(SAMPLE_FACTOR, colours, &repeated)
 }
 
 /// Entries for partly transparent pixels, out of a palette of `colours`: an eighth, 4 to 32.
@@ -142,7 +142,7 @@ impl Palette {
         if solid.is_empty() {
             solid.extend_from_slice(&[0, 0, 0, 255]);
         }
-        let opaque = network(&solid, SAMPLE_FACTOR, colours - 1 - edge_count);
+        let opaque = network(&solid, colours - 1 - edge_count);
         let mut rgb = vec![0u8; 3];
         let mut alpha = vec![0u8];
         // Opaque entries are opaque whatever alpha a neuron kept from its start (one that never won a
@@ -187,6 +187,8 @@ impl Palette {
             .chunks_exact(4)
             .map(|p| match (p[3], edges) {
                 (0, _) => 0,
+                // Opaque, or partly transparent in a frame the palette did not learn from when none of
+                // those it learnt from had such pixels: the nearest opaque colour.
                 (255, _) | (_, None) => {
                     let key = (usize::from(p[0] >> 2) << 12)
                         | (usize::from(p[1] >> 2) << 6)
