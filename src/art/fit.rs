@@ -57,7 +57,7 @@ pub struct Fitted {
     /// Full encodes made.
     pub passes: u32,
     /// Cheap size estimates made while searching (APNG frame samples, VP9 realtime encodes, WebP
-    /// half-size encodes).
+    /// quarter- or half-size encodes).
     pub estimates: u32,
     /// Also in the cover report's own `warnings`, which is what is serialised.
     #[serde(skip)]
@@ -340,9 +340,9 @@ fn first_estimate_below(kind: ImageKind) -> f32 {
     if kind == ImageKind::Webp { 40.0 } else { 25.0 }
 }
 /// Quality points a search on estimates must expect to gain to try above a full encode that fits: a VP9
-/// or WebP full encode costs seconds for a barely visible step. APNG's quality is coarse (its blur
-/// radius steps at 20 and 40, where SSIM jumps by up to 0.06) and its full encodes cheap, so it tries
-/// smaller gains.
+/// or WebP full encode costs seconds for a barely visible step. APNG's full encodes are cheap and
+/// truecolour's quality is coarse (its blur radius steps at 20 and 40, where SSIM jumps by up to 0.06),
+/// so it tries smaller gains.
 fn min_gain(kind: ImageKind) -> f32 {
     if kind == ImageKind::Png { 2.0 } else { 4.0 }
 }
@@ -473,10 +473,14 @@ impl<'a> Estimator<'a> {
         Ok(match self.kind {
             ImageKind::Png => apng_estimate_ratio(self.probe_s.palette),
             ImageKind::Webm => vp9_estimate_ratio(self.full_method),
-            _ if raw * self.webp_bounds().0 > cap => self
-                .nearest_webp_ratio(q)
-                .map_or(self.webp_bounds().1, |r| r.1),
-            _ => self.webp_ratio(q)?,
+            _ => {
+                let (lowest, fallback) = self.webp_bounds();
+                if raw * lowest > cap {
+                    self.nearest_webp_ratio(q).map_or(fallback, |r| r.1)
+                } else {
+                    self.webp_ratio(q)?
+                }
+            }
         })
     }
 
