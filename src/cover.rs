@@ -19,6 +19,10 @@ use crate::timecode::Timecode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// The default `CoverOptions::enough_ssim`: block SSIM on luma at which sticker art decoded from our
+/// files is hard to tell from the rendered frames side by side (measured below).
+pub const DEFAULT_ENOUGH_SSIM: f64 = 0.99;
+
 /// Settings of one cover sticker; unset values come from the platform, then from these defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverOptions {
@@ -38,6 +42,9 @@ pub struct CoverOptions {
     /// APNG: one palette for the animation (`Some(true)`) or truecolour; `None` = a palette where the
     /// platform animates palette APNGs, else truecolour.
     pub palette: Option<bool>,
+    /// SSIM past which the fitter spends no more bytes (`EncodeSettings::enough_ssim`); `None` fills the
+    /// byte cap (or reaches `quality`).
+    pub enough_ssim: Option<f64>,
     pub fit: Fit,
     pub shape: Shape,
     /// White die-cut outline width, px at 512.
@@ -62,6 +69,7 @@ impl Default for CoverOptions {
             lossless: false,
             method: 4,
             palette: None,
+            enough_ssim: Some(DEFAULT_ENOUGH_SSIM),
             fit: Fit::default(),
             shape: Shape::Rounded,
             outline: 8,
@@ -273,6 +281,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         palette: o
             .palette
             .unwrap_or_else(|| rules.is_some_and(|r| r.apng_palette)),
+        enough_ssim: o.enough_ssim,
     };
     let min_side = rules.map_or(size, |r| r.min_animated_side.min(size));
     let fitted_out = fit(

@@ -202,6 +202,18 @@ fn new_rules_and_the_schema_key() {
     has(&issues_of(&effort), "/defaults/effort", 5, "outside 0..6");
     let effort_ok = effort.replace(r#""effort": 7"#, r#""effort": 6"#);
     assert!(issues_of(&effort_ok).is_empty(), "effort 6 is allowed");
+    let enough = GOOD.replace(
+        r#""cover": "cover.png","#,
+        r#""cover": "cover.png", "defaults": { "enough_ssim": 1.5 },"#,
+    );
+    has(
+        &issues_of(&enough),
+        "/defaults/enough_ssim",
+        5,
+        "outside 0..1",
+    );
+    let enough_ok = enough.replace("1.5", "1");
+    assert!(issues_of(&enough_ok).is_empty(), "enough_ssim 1 is allowed");
 }
 
 /// The command line: every kind of bad manifest exits 2, names the JSON pointer and line on stderr

@@ -18,6 +18,10 @@ pub struct EncodeSettings {
     pub method: i32,
     /// APNG only: one palette for the animation instead of truecolour (see `apng::Mode`).
     pub palette: bool,
+    /// Quality (mean SSIM against the rendered frames) past which more bytes buy nothing visible: a fit
+    /// that reaches more lowers its quality to the lowest that still reaches this (see `descend`).
+    /// `None` spends the whole cap (or the requested quality).
+    pub enough_ssim: Option<f64>,
 }
 
 impl EncodeSettings {
@@ -38,6 +42,7 @@ impl Default for EncodeSettings {
             lossless: false,
             method: 4,
             palette: false,
+            enough_ssim: None,
         }
     }
 }
@@ -59,9 +64,23 @@ pub struct Fitted {
     /// Cheap size estimates made while searching (APNG frame samples, VP9 realtime encodes, WebP
     /// quarter- or half-size encodes).
     pub estimates: u32,
+    /// What set the quality.
+    pub stop: Stop,
     /// Also in the cover report's own `warnings`, which is what is serialised.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// What ended a fit's search for quality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// The byte cap: a higher quality would not fit.
+    Cap,
+    /// The requested quality was reached under the cap (or there is no cap).
+    Quality,
+    /// The SSIM the settings call enough was reached, below the cap and the requested quality.
+    Enough,
 }
 
 /// Below this SSIM the result is visibly degraded: warn.
@@ -202,8 +221,18 @@ impl SizeModel {
 /// checked against truecolour (see `fit`).
 const PALETTE_RETRY_SSIM: f64 = 0.95;
 
+/// Where a fit ended: the size and frame step of the animation it encoded, and whether its search
+/// already held quality to `enough_ssim` (see `Estimator::tells_ssim`).
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    side: u32,
+    step: usize,
+    checked: bool,
+}
+
 /// Encode `anim` at the best quality (up to `s.quality`) that fits `max_bytes`: quality first, then frame
-/// rate, then size (never below `min_side` pixels).
+/// rate, then size (never below `min_side` pixels); then, when `s.enough_ssim` is set and the result is
+/// better than that, at the lowest quality that is still as good (`descend`).
 ///
 /// A palette APNG that reached the requested quality under the cap with room to spare has no knob left
 /// to turn, and on smooth gradients its bands can cost more than truecolour's posterising at a lower
@@ -216,7 +245,8 @@ pub fn fit(
     max_bytes: Option<u64>,
     min_side: u32,
 ) -> Result<Fitted> {
-    let fitted = fit_one(kind, anim, s, max_bytes, min_side)?;
+    let (mut fitted, mut scope) = fit_one(kind, anim, s, max_bytes, min_side)?;
+    let mut s = s;
     let roomy = max_bytes.is_some_and(|cap| (fitted.bytes.len() as f64) < CLOSE * cap as f64);
     if kind == ImageKind::Png
         && s.palette
@@ -225,41 +255,50 @@ pub fn fit(
         && roomy
         && fitted.ssim < PALETTE_RETRY_SSIM
     {
-        let s = EncodeSettings {
+        let truecolour_s = EncodeSettings {
             palette: false,
             ..s
         };
-        let truecolour = fit_one(kind, anim, s, max_bytes, min_side)?;
+        let (truecolour, truecolour_scope) =
+            fit_one(kind, anim, truecolour_s, max_bytes, min_side)?;
         let work = (
             fitted.passes + truecolour.passes,
             fitted.estimates + truecolour.estimates,
         );
-        let mut best = if truecolour.ssim > fitted.ssim {
-            truecolour
-        } else {
-            fitted
-        };
-        (best.passes, best.estimates) = work;
-        return Ok(best);
+        if truecolour.ssim > fitted.ssim {
+            (fitted, scope, s) = (truecolour, truecolour_scope, truecolour_s);
+        }
+        (fitted.passes, fitted.estimates) = work;
     }
-    Ok(fitted)
+    match s.enough_ssim {
+        Some(enough) if fitted.ssim > enough && !scope.checked => {
+            descend(kind, anim, s, max_bytes, fitted, scope, enough)
+        }
+        _ => Ok(fitted),
+    }
 }
 
-/// `fit` in one mode.
+/// `fit` in one mode, and where it ended.
 fn fit_one(
     kind: ImageKind,
     anim: &Animation,
     s: EncodeSettings,
     max_bytes: Option<u64>,
     min_side: u32,
-) -> Result<Fitted> {
+) -> Result<(Fitted, Scope)> {
+    let full_scope = Scope {
+        side: anim.width(),
+        step: 1,
+        checked: false,
+    };
     let Some(cap) = max_bytes else {
         let bytes = encode_once(kind, anim, s)?;
         let work = Work {
             passes: 1,
             estimates: 0,
         };
-        return finish(kind, anim, bytes, s.quality, 1, work, None);
+        let fitted = finish(kind, anim, bytes, s.quality, 1, work, None, Stop::Quality)?;
+        return Ok((fitted, full_scope));
     };
     // Estimates and exact probes use a faster WebP method (sizes track the final method's closely); the
     // answer is encoded at the requested one. VP9 keeps its effort (its estimates are realtime encodes
@@ -305,10 +344,23 @@ fn fit_one(
                 &decimated
             };
             let estimator = Estimator::new(kind, a, probe_s, s.method, &webp_ratios);
-            if let Some((q, bytes)) =
+            if let Some((q, bytes, enough)) =
                 search_quality(&estimator, s, cap, norm, &mut model, &mut work)?
             {
-                return finish(kind, anim, bytes, q, step, work, Some(cap));
+                let stop = if enough {
+                    Stop::Enough
+                } else if q >= s.quality && step == 1 && scale >= 1.0 {
+                    Stop::Quality
+                } else {
+                    Stop::Cap
+                };
+                let fitted = finish(kind, anim, bytes, q, step, work, Some(cap), stop)?;
+                let scope = Scope {
+                    side: anim.width(),
+                    step,
+                    checked: s.enough_ssim.is_some() && estimator.tells_ssim(),
+                };
+                return Ok((fitted, scope));
             }
         }
     }
@@ -317,6 +369,158 @@ fn fit_one(
             "cannot fit the animation into {cap} bytes even at quality {MIN_QUALITY}, a sixth of the frame rate and the smallest size allowed; shorten it, lower --fps or use a calmer style (vinyl, wave)"
         ),
     })
+}
+
+/// Quality measurements a search for the lowest quality that is enough may make: APNG's cost no encode
+/// (see `apng::stored_frames`), VP9's a realtime estimate and its decode, the others' a full encode.
+fn enough_probes(kind: ImageKind) -> usize {
+    if kind == ImageKind::Png { 5 } else { 3 }
+}
+
+/// A first guess of d ln(1 − SSIM) / d quality, refined by `lowest_enough` from its own measurements.
+/// Measured between fits at the Telegram and Discord caps and the qualities that reached 0.99 on eight
+/// bench covers: VP9 −0.016 to −0.047, palette APNG (whose SSIM steps unevenly with the number of
+/// colours) −0.01 to −0.05; WebP −0.02 between qualities 10 and 80 on the cover bench's photo.
+fn lack_slope(kind: ImageKind) -> f64 {
+    match kind {
+        ImageKind::Webp | ImageKind::Gif => -0.02,
+        ImageKind::Webm | ImageKind::Png => -0.025,
+    }
+}
+
+/// `lowest_enough` aims this far past the enough SSIM, in ln(1 − SSIM) (1 − SSIM at 90 % of the enough
+/// one's), so that a measurement a little off the model still lands on the good side.
+const LACK_AIM: f64 = -0.105;
+/// A measurement with 1 − SSIM within this of the enough one's (in ln: 80 %) ends the search (and a
+/// start so close makes none): lower would save little.
+const LACK_CLOSE: f64 = -0.223;
+
+/// The lowest quality in `floor..q0` that `measure` finds reaching `enough` SSIM, given SSIM `ssim0`
+/// (over `enough`) at `q0`, within `enough_probes(kind)` measurements; `None` if none does. The quality
+/// is searched on a model of ln(1 − SSIM), linear in quality, from the first guess of `lack_slope`, then
+/// by secant between the measurements either side.
+fn lowest_enough(
+    kind: ImageKind,
+    q0: f32,
+    ssim0: f64,
+    enough: f64,
+    mut measure: impl FnMut(f32) -> Result<f64>,
+) -> Result<Option<f32>> {
+    let lack = |ssim: f64| (1.0 - ssim).max(1e-6).ln();
+    let goal = lack(enough);
+    // The lowest quality measured good enough, and the highest measured short of it: (quality, lack).
+    let mut good = (q0, lack(ssim0));
+    if good.1 >= goal + LACK_CLOSE {
+        return Ok(None);
+    }
+    let mut short: Option<(f32, f64)> = None;
+    let mut found = None;
+    for _ in 0..enough_probes(kind) {
+        let slope = match short {
+            Some((q, l)) if good.0 > q && l > good.1 => (good.1 - l) / f64::from(good.0 - q),
+            _ => lack_slope(kind),
+        };
+        let floor = short.map_or(MIN_QUALITY, |(q, _)| q + 1.0);
+        if floor > good.0 - 1.0 {
+            break;
+        }
+        let q = ((f64::from(good.0) + (goal + LACK_AIM - good.1) / slope) as f32)
+            .round()
+            .clamp(floor, good.0 - 1.0);
+        let ssim = measure(q)?;
+        if ssim >= enough {
+            good = (q, lack(ssim));
+            found = Some(q);
+            if good.1 >= goal + LACK_CLOSE {
+                break;
+            }
+        } else {
+            short = Some((q, lack(ssim)));
+        }
+    }
+    Ok(found)
+}
+
+/// Lower a finished fit's quality to the lowest that still reaches `enough` SSIM, by full encodes: for
+/// fits whose search could not tell SSIM from its estimates (WebP, GIF) or made none (no cap). Past
+/// `enough`, the bytes a cap leaves room for buy nothing a viewer sees, and a chat app's users download
+/// every sticker. The fit is kept when no lower quality reaches `enough`.
+fn descend(
+    kind: ImageKind,
+    anim: &Animation,
+    s: EncodeSettings,
+    cap: Option<u64>,
+    fitted: Fitted,
+    scope: Scope,
+    enough: f64,
+) -> Result<Fitted> {
+    if fitted.quality <= MIN_QUALITY || (kind == ImageKind::Webp && s.lossless) {
+        return Ok(fitted);
+    }
+    let resized;
+    let reference = if scope.side < anim.width() {
+        resized = anim.resized(scope.side, scope.side);
+        &resized
+    } else {
+        anim
+    };
+    let decimated;
+    let a = if scope.step > 1 {
+        decimated = reference.decimate(scope.step);
+        &decimated
+    } else {
+        reference
+    };
+    let picks = ssim_picks(a.frames.len());
+    let keep = |i: usize| picks.contains(&i);
+    let at = |q: f32| EncodeSettings { quality: q, ..s };
+    let mut work = Work {
+        passes: fitted.passes,
+        estimates: fitted.estimates,
+    };
+    // Every file measured, by quality.
+    let mut files: Vec<(f32, Vec<u8>)> = Vec::new();
+    let found = lowest_enough(kind, fitted.quality, fitted.ssim, enough, |q| {
+        if kind == ImageKind::Png {
+            work.estimates += 1;
+            let stored = encode::apng::stored_frames(a, q, s.apng_mode(), &keep);
+            return Ok(mean_ssim(&reference.frames, &stored.kept, scope.step));
+        }
+        work.passes += 1;
+        let bytes = encode_once(kind, a, at(q))?;
+        let decoded = decode_where(kind, &bytes, &keep)?;
+        files.push((q, bytes));
+        Ok(mean_ssim(&reference.frames, &decoded.kept, scope.step))
+    })?;
+    let unchanged = |work: Work| Fitted {
+        passes: work.passes,
+        estimates: work.estimates,
+        ..fitted.clone()
+    };
+    let Some(q) = found else {
+        return Ok(unchanged(work));
+    };
+    let bytes = match files.into_iter().find(|(fq, _)| *fq == q) {
+        Some((_, b)) => b,
+        None => {
+            work.passes += 1;
+            encode_once(kind, a, at(q))?
+        }
+    };
+    // Lower quality is smaller in practice; never trade the fit for a file that is not.
+    if bytes.len() >= fitted.bytes.len() || cap.is_some_and(|c| bytes.len() as u64 > c) {
+        return Ok(unchanged(work));
+    }
+    finish(
+        kind,
+        reference,
+        bytes,
+        q,
+        scope.step,
+        work,
+        cap,
+        Stop::Enough,
+    )
 }
 
 /// A probe's outcome: its size, and the file when it was encoded in full. Estimates (see `estimate`)
@@ -365,6 +569,13 @@ fn apng_estimate_ratio(palette: bool) -> f64 {
 fn vp9_estimate_ratio(effort: i32) -> f64 {
     if effort >= 5 { 0.6 } else { 0.68 }
 }
+/// Frames a VP9 SSIM measurement decodes: a second at Telegram's 30 fps, which a realtime encode of them
+/// alone gives in a third of the time of the whole estimate of a 3 s sticker.
+const VP9_SSIM_FRAMES: usize = 30;
+/// 1 − SSIM of a VP9 sticker at the default effort over that of its estimate at the same quality
+/// (realtime speed 8, colour alone, with the rendered alpha): 0.66-0.79 on six bench covers at
+/// qualities 22-42 and SSIM 0.985-0.995 (median 0.72).
+const VP9_LACK_RATIO: f64 = 0.72;
 /// WebP estimates encode the animation at a quarter of its side where that leaves 128 px or more (a
 /// 512 px sticker), else at half: 2 or 1 halvings. A quarter-size animation costs a third of the time
 /// of a half-size one (0.03-0.07 s against 0.08-0.19 s for 27-80 frames), and with its own sampled ratio
@@ -415,6 +626,8 @@ struct Estimator<'a> {
     /// WebP: the sampled (quality, full-over-estimate ratio) pairs, shared by the frame rates of one size
     /// (a lower frame rate keeps a subset of the same frames).
     webp_ratios: &'a std::cell::RefCell<Vec<(f32, f64)>>,
+    /// VP9: the latest estimate and its quality, kept to measure its SSIM without encoding it again.
+    last_vp9: std::cell::RefCell<Option<(f32, encode::webm::Estimate)>>,
 }
 
 impl<'a> Estimator<'a> {
@@ -432,7 +645,43 @@ impl<'a> Estimator<'a> {
             full_method,
             small: std::cell::OnceCell::new(),
             webp_ratios,
+            last_vp9: std::cell::RefCell::new(None),
         }
+    }
+
+    /// Whether the search can tell the SSIM a quality reaches from estimates (`ssim`): APNG and VP9 (the
+    /// animation must be estimated at all; see `estimates`). A WebP estimate is a smaller animation.
+    fn tells_ssim(&self) -> bool {
+        estimates(self.kind, self.anim, self.probe_s)
+            && matches!(self.kind, ImageKind::Png | ImageKind::Webm)
+    }
+
+    /// The SSIM a full encode at `q` is predicted to reach (see `tells_ssim`). APNG's stored frames are
+    /// exactly what the file decodes to. VP9's is measured on the first `VP9_SSIM_FRAMES` frames of an
+    /// estimate (the latest one's when it is at `q`, else an encode of those frames alone), which decode
+    /// a little worse than the full encode's (`VP9_LACK_RATIO`).
+    fn ssim(&self, q: f32, work: &mut Work) -> Result<f64> {
+        let a = self.anim;
+        if self.kind == ImageKind::Png {
+            let picks = ssim_picks(a.frames.len());
+            work.estimates += 1;
+            let stored = encode::apng::stored_frames(a, q, self.probe_s.apng_mode(), &|i| {
+                picks.contains(&i)
+            });
+            return Ok(mean_ssim(&a.frames, &stored.kept, 1));
+        }
+        let count = a.frames.len().min(VP9_SSIM_FRAMES);
+        let picks = ssim_picks(count);
+        let keep = |i: usize| picks.contains(&i);
+        let cached = self.last_vp9.borrow();
+        let frames = match cached.as_ref() {
+            Some((q0, estimate)) if *q0 == q => estimate.frames(a, &keep)?,
+            _ => {
+                work.estimates += 1;
+                encode::webm::Estimate::first(a, count, q)?.frames(a, &keep)?
+            }
+        };
+        Ok(1.0 - VP9_LACK_RATIO * (1.0 - mean_ssim(&a.frames, &frames.kept, 1)))
     }
 
     /// Whether estimates are trusted as calibrated before any full encode (so they aim as close to the
@@ -453,7 +702,12 @@ impl<'a> Estimator<'a> {
                 let mode = self.probe_s.apng_mode();
                 encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, mode, APNG_SAMPLES)? as f64
             }
-            ImageKind::Webm => encode::webm::estimate(a, q)? as f64,
+            ImageKind::Webm => {
+                let estimate = encode::webm::Estimate::new(a, q)?;
+                let len = estimate.len() as f64;
+                *self.last_vp9.borrow_mut() = Some((q, estimate));
+                len
+            }
             _ => {
                 let s = EncodeSettings {
                     quality: q,
@@ -554,9 +808,11 @@ fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bool {
 }
 
 /// Find the highest quality whose file fits `cap` at this frame rate and size (`norm`), starting where
-/// the model predicts: `Some((quality, bytes))` at the requested effort, or `None` when even the lowest
-/// quality would not fit. Where the format has a cheap estimate, the search runs on estimates and only
-/// its answer is encoded in full (and stepped down if it misses).
+/// the model predicts: `Some((quality, bytes, enough))` at the requested effort, or `None` when even the
+/// lowest quality would not fit. Where the format has a cheap estimate, the search runs on estimates and
+/// only its answer is encoded in full (and stepped down if it misses). Where estimates also tell SSIM
+/// (`Estimator::tells_ssim`), an answer better than `s.enough_ssim` first gives way to the lowest
+/// quality that is enough (`enough` is then true).
 fn search_quality(
     estimator: &Estimator,
     s: EncodeSettings,
@@ -564,7 +820,7 @@ fn search_quality(
     norm: f64,
     model: &mut SizeModel,
     work: &mut Work,
-) -> Result<Option<(f32, Vec<u8>)>> {
+) -> Result<Option<(f32, Vec<u8>, bool)>> {
     let (kind, a, probe_s) = (estimator.kind, estimator.anim, estimator.probe_s);
     let estimated = estimates(kind, a, s);
     // Estimates the format trusts count as calibrated from the start (see `trusted_uncalibrated`).
@@ -670,6 +926,25 @@ fn search_quality(
         }
     };
     let is_calibrated = |model: &SizeModel| model.calibration.is_some() || trusted;
+    // An unchecked answer at `q` that looks better than enough gives way to the lowest quality that is
+    // enough, when estimates tell: that quality's probe, still to encode.
+    let enough_instead = |q: f32, work: &mut Work| -> Result<Option<Probe>> {
+        let Some(enough) = s.enough_ssim.filter(|_| estimator.tells_ssim()) else {
+            return Ok(None);
+        };
+        let ssim = estimator.ssim(q, work)?;
+        if ssim <= enough {
+            return Ok(None);
+        }
+        let found = lowest_enough(kind, q, ssim, enough, |q| estimator.ssim(q, work))?;
+        Ok(found.map(|q| Probe {
+            q,
+            len: 0.0,
+            raw: 0.0,
+            bytes: None,
+        }))
+    };
+    let mut enough_hit = false;
     let mut lo: Option<Probe> = None;
     let mut hi: Option<f32> = None;
     // The previous probe here: (quality, size, raw figure).
@@ -701,6 +976,16 @@ fn search_quality(
                 || hi.is_some_and(|h| h - p.q <= 2.0)
         };
         if p.len <= limit(&p, model) && p.bytes.is_none() && ends(&p) {
+            if let Some(mut lower) = enough_instead(p.q, work)? {
+                // Below an estimate that fits, so it fits too, nearly always: a palette's size is
+                // not strictly monotone in its colours. If not, the estimate stands.
+                confirm(&mut lower, model, work)?;
+                if lower.len <= cap_f {
+                    lo = Some(lower);
+                    enough_hit = true;
+                    break;
+                }
+            }
             confirm(&mut p, model, work)?;
             model.observe(q, p.len, norm, None);
             // The calibration changed: slopes from older estimates no longer apply, but later estimates
@@ -762,6 +1047,16 @@ fn search_quality(
     let Some(mut best) = lo else {
         return Ok(None);
     };
+    if !enough_hit
+        && best.bytes.is_none()
+        && let Some(mut lower) = enough_instead(best.q, work)?
+    {
+        confirm(&mut lower, model, work)?;
+        if lower.len <= cap_f {
+            best = lower;
+            enough_hit = true;
+        }
+    }
     // The best probe may be an estimate still unchecked: encode it, and step down if it misses.
     for _ in 0..3 {
         confirm(&mut best, model, work)?;
@@ -774,13 +1069,15 @@ fn search_quality(
             } else {
                 final_encode(kind, a, s, best.q, bytes, cap, work)?
             };
-            return Ok(Some((best.q, bytes)));
+            return Ok(Some((best.q, bytes, enough_hit)));
         }
         if best.q <= MIN_QUALITY {
             break;
         }
         let lower =
             (f64::from(best.q) - (best.len / aim(false, false)).ln() / model.slope).floor() as f32;
+        // The cap, not enough SSIM, sets this quality.
+        enough_hit = false;
         best = Probe {
             q: lower.clamp(MIN_QUALITY, best.q - 1.0),
             len: 0.0,
@@ -815,6 +1112,14 @@ fn final_encode(
     })
 }
 
+/// Frames compared when checking a fit of `n` encoded frames: `SSIM_PICKS` spread over them.
+fn ssim_picks(n: usize) -> Vec<usize> {
+    let k = SSIM_PICKS.min(n);
+    (0..k).map(|j| j * n / k).collect()
+}
+
+/// The fit's result: decode `bytes` back, measure its SSIM and note what was given up.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     kind: ImageKind,
     reference: &Animation,
@@ -823,12 +1128,10 @@ fn finish(
     step: usize,
     work: Work,
     cap: Option<u64>,
+    stop: Stop,
 ) -> Result<Fitted> {
     // Encoders emit one frame per input frame (WebP may merge identical ones, which only thins the picks).
-    let expected = reference.frames.len().div_ceil(step.max(1));
-    let picks: Vec<usize> = (0..SSIM_PICKS.min(expected))
-        .map(|k| k * expected / SSIM_PICKS.min(expected))
-        .collect();
+    let picks = ssim_picks(reference.frames.len().div_ceil(step.max(1)));
     let decoded = decode_where(kind, &bytes, &|i| picks.contains(&i))?;
     let ssim = mean_ssim(&reference.frames, &decoded.kept, step);
     let mut warnings = Vec::new();
@@ -854,6 +1157,7 @@ fn finish(
         ssim,
         passes: work.passes,
         estimates: work.estimates,
+        stop,
         warnings,
     })
 }
@@ -966,7 +1270,9 @@ mod tests {
         };
         let one = |palette| {
             let s = EncodeSettings { palette, ..s };
-            fit_one(ImageKind::Png, &anim, s, Some(1 << 20), 128).expect("fit")
+            fit_one(ImageKind::Png, &anim, s, Some(1 << 20), 128)
+                .expect("fit")
+                .0
         };
         let (palette, truecolour) = (one(true), one(false));
         // The palette reaches the requested quality far under the cap, with visible bands (SSIM 0.82
@@ -994,6 +1300,92 @@ mod tests {
         let f = fit(ImageKind::Png, &flat, s, Some(1 << 20), 128).expect("fit");
         assert!(f.ssim >= PALETTE_RETRY_SSIM, "{}", f.ssim);
         assert_eq!((f.bytes[25], f.passes), (3, 1));
+    }
+
+    #[test]
+    fn enough_ssim_lowers_quality_to_the_lowest_that_is_enough() {
+        let anim = zooming(128, 30);
+        let cases = [
+            (ImageKind::Png, true),
+            (ImageKind::Png, false),
+            (ImageKind::Webm, false),
+            (ImageKind::Webp, false),
+        ];
+        for (kind, palette) in cases {
+            let s = EncodeSettings {
+                palette,
+                ..EncodeSettings::default()
+            };
+            let one = |enough: Option<f64>, cap: Option<u64>| {
+                let s = EncodeSettings {
+                    enough_ssim: enough,
+                    ..s
+                };
+                fit(kind, &anim, s, cap, 128).expect("fit")
+            };
+            // With room under a cap, and with none: the requested quality, then the lowest enough one.
+            for cap in [Some(1 << 24), None] {
+                let full = one(None, cap);
+                assert_eq!(full.stop, Stop::Quality, "{kind:?} palette {palette}");
+                // Halfway between the full fit's shortfall and perfect is far below its quality.
+                let enough = full.ssim - (1.0 - full.ssim);
+                let lower = one(Some(enough), cap);
+                let at = format!(
+                    "{kind:?} palette {palette} cap {cap:?}: quality {} SSIM {} {:?} {} B (full: {} B)",
+                    lower.quality,
+                    lower.ssim,
+                    lower.stop,
+                    lower.bytes.len(),
+                    full.bytes.len()
+                );
+                assert_eq!(lower.stop, Stop::Enough, "{at}");
+                assert!(lower.quality < full.quality, "{at}");
+                assert!(lower.bytes.len() < full.bytes.len(), "{at}");
+                // VP9's search predicts SSIM from a faster encode: within 0.002 (the file's own SSIM is
+                // what the fit reports, measured on its decode).
+                let slack = if kind == ImageKind::Webm { 0.002 } else { 0.0 };
+                assert!(lower.ssim >= enough - slack, "{at}: wanted {enough}");
+                assert_eq!(decode(kind, &lower.bytes).expect("decode").len(), 30);
+                // Already below what is enough: the same file as without.
+                let unreached = one(Some(full.ssim + (1.0 - full.ssim) / 2.0), cap);
+                assert_eq!(unreached.bytes, full.bytes, "{kind:?} palette {palette}");
+            }
+        }
+        // Under a tight cap, the cap sets the quality.
+        let tight = fit(
+            ImageKind::Webm,
+            &anim,
+            EncodeSettings {
+                enough_ssim: Some(0.99),
+                ..EncodeSettings::default()
+            },
+            Some(8_000),
+            128,
+        )
+        .expect("fit");
+        assert_eq!(tight.stop, Stop::Cap, "quality {}", tight.quality);
+    }
+
+    #[test]
+    fn lowest_enough_finds_the_threshold_of_a_monotone_curve() {
+        // 1 − SSIM halves every 20 quality points: 0.99 is reached at quality 40 from 0.04 at 0.
+        let curve = |q: f32| 1.0 - 0.04 * 0.5f64.powf(f64::from(q) / 20.0);
+        for kind in [ImageKind::Png, ImageKind::Webm] {
+            let mut seen = Vec::new();
+            let found = lowest_enough(kind, 90.0, curve(90.0), 0.99, |q| {
+                seen.push(q);
+                Ok(curve(q))
+            })
+            .expect("search")
+            .expect("found");
+            assert!(curve(found) >= 0.99, "{kind:?}: {found}");
+            assert!(found <= 46.0, "{kind:?}: {found} after {seen:?}");
+            assert!(seen.len() <= enough_probes(kind));
+        }
+        // Close enough already: no measurement.
+        let found = lowest_enough(ImageKind::Png, 50.0, 0.991, 0.99, |_| panic!("measured"))
+            .expect("search");
+        assert_eq!(found, None);
     }
 
     #[test]

@@ -151,6 +151,10 @@ struct CoverArgs {
     /// palette APNGs (Discord), else truecolour.
     #[arg(long, value_parser = ["palette", "truecolour"])]
     apng: Option<String>,
+    /// SSIM (0..1, against the rendered frames) past which no more bytes are spent: a sticker that
+    /// would look better is encoded at the lowest quality that still reaches it. 1 fills the byte cap.
+    #[arg(long, default_value_t = soundsticker::cover::DEFAULT_ENOUGH_SSIM)]
+    enough_ssim: f64,
     /// cover (crop to fill) or contain (letterbox).
     #[arg(long, default_value = "cover")]
     fit: String,
@@ -239,6 +243,12 @@ fn cover_options(a: &CoverArgs) -> Result<CoverOptions, Error> {
             format!("{} is outside 0..100", a.quality),
         ));
     }
+    if !(a.enough_ssim > 0.0 && a.enough_ssim <= 1.0) {
+        return Err(Error::invalid(
+            "--enough-ssim",
+            format!("{} is outside 0..1 (1 fills the byte cap)", a.enough_ssim),
+        ));
+    }
     Ok(CoverOptions {
         style: a.style,
         platform: a.platform,
@@ -255,6 +265,7 @@ fn cover_options(a: &CoverArgs) -> Result<CoverOptions, Error> {
         lossless: a.lossless,
         method: a.method,
         palette: a.apng.as_deref().map(|v| v == "palette"),
+        enough_ssim: Some(a.enough_ssim),
         fit: parse_fit(a)?,
         shape: a.shape,
         outline: a.outline,

@@ -1,6 +1,7 @@
 //! Human and JSON rendering of reports.
 
 use serde::Serialize;
+use soundsticker::art::fit::Stop;
 use soundsticker::cover::CoverReport;
 use soundsticker::pack::build::BuildReport;
 use soundsticker::pack::validate::ValidationReport;
@@ -123,7 +124,7 @@ pub fn cover_human(r: &CoverReport) {
     let f = &r.fitted;
     let cap = r.max_bytes.map_or_else(String::new, |c| format!(" of {c}"));
     eprintln!(
-        "{}  {:?} {:?} {}×{}, {} frame{} at {:.1} fps, {} ms  {} bytes{cap}  quality {:.0}, SSIM {:.3}, {} encode{}{}",
+        "{}  {:?} {:?} {}×{}, {} frame{} at {:.1} fps, {} ms  {} bytes{cap}  quality {:.0}{}, SSIM {:.3}, {} encode{}{}",
         r.output.display(),
         r.style,
         r.format,
@@ -135,6 +136,11 @@ pub fn cover_human(r: &CoverReport) {
         r.duration_ms,
         r.bytes,
         f.quality,
+        match f.stop {
+            Stop::Cap => " (byte cap)",
+            Stop::Quality => "",
+            Stop::Enough => " (enough SSIM)",
+        },
         f.ssim,
         f.passes,
         if f.passes == 1 { "" } else { "s" },

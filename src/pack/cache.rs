@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 /// Bumped whenever the meaning of an entry changes, or the encoders make different files from the same
 /// settings (2: VP9 at realtime speed 4 by default, WebP fits with sampled ratios; 3: palette APNGs for
 /// Discord).
-const FORMAT: &str = "soundsticker-cache-3";
+const FORMAT: &str = "soundsticker-cache-4";
 
 /// Entries unused for this long are removed at the end of a build.
 const KEEP_UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);

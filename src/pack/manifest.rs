@@ -109,6 +109,11 @@ pub struct StickerSettings {
     /// Best image quality the fitter may use (0–100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<f32>,
+    /// SSIM (0–1, of the decoded sticker against its rendered frames) past which the fitter spends no
+    /// more bytes: a sticker that would look better is encoded at the lowest quality that still reaches
+    /// it (default 0.99; 1 fills each byte cap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enough_ssim: Option<f64>,
     /// Encoder effort 0–6 (default 4): higher is slower and, at one byte cap, better looking. WebP's
     /// method; VP9: 0–4 libvpx's realtime deadline at speed 8 to 4, 5 and 6 its good-quality deadline
     /// at speed 4 and 3; APNG: 0–1 zlib's balanced level, 2–6 its best.
@@ -514,6 +519,14 @@ fn check_settings(s: &StickerSettings, at: &str, report: &mut dyn FnMut(String, 
         && !(0.0..=100.0).contains(&q)
     {
         report(format!("{at}/quality"), format!("{q} is outside 0..100"));
+    }
+    if let Some(e) = s.enough_ssim
+        && !(e > 0.0 && e <= 1.0)
+    {
+        report(
+            format!("{at}/enough_ssim"),
+            format!("{e} is outside 0..1 (1 fills each byte cap)"),
+        );
     }
     if let Some(e) = s.effort
         && !(0..=6).contains(&e)

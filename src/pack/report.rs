@@ -1,5 +1,6 @@
 //! What a build reports (also the `--json` output of `soundsticker build`).
 
+use crate::art::fit::Stop;
 use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -19,6 +20,9 @@ pub struct OutputFile {
     pub dbtp: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssim: Option<f64>,
+    /// Images: what set the quality (`cap`, `quality` or `enough`; see the manifest's `enough_ssim`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
 }
 
 /// Everything made for one sticker.

@@ -61,8 +61,20 @@ pub fn merged(defaults: &StickerSettings, own: &StickerSettings) -> StickerSetti
         ($($f:ident),*) => { StickerSettings { $($f: own.$f.clone().or_else(|| defaults.$f.clone())),* } };
     }
     pick!(
-        loudness, true_peak, channels, bitrate, fade_in, fade_out, fade_curve, style, fps, shape,
-        outline, quality, effort
+        loudness,
+        true_peak,
+        channels,
+        bitrate,
+        fade_in,
+        fade_out,
+        fade_curve,
+        style,
+        fps,
+        shape,
+        outline,
+        quality,
+        enough_ssim,
+        effort
     )
 }
 
@@ -186,6 +198,9 @@ pub fn cover_options(m: &LoadedManifest, index: usize, platform: Platform) -> Co
     }
     if let Some(v) = set.effort {
         o.method = v;
+    }
+    if let Some(v) = set.enough_ssim {
+        o.enough_ssim = Some(v);
     }
     o
 }

@@ -391,6 +391,7 @@ fn sound_output(r: &ClipReport) -> OutputFile {
         lufs: r.loudness.achieved_lufs,
         dbtp: r.loudness.achieved_true_peak_dbtp,
         ssim: None,
+        stop: None,
     }
 }
 
@@ -403,5 +404,6 @@ fn image_output(r: &CoverReport) -> OutputFile {
         lufs: None,
         dbtp: None,
         ssim: Some(r.fitted.ssim),
+        stop: Some(r.fitted.stop),
     }
 }

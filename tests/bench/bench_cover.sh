@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark for `soundsticker cover` against ffmpeg encoding the same rendered frames (libwebp_anim for
-# WhatsApp WebP, libvpx-vp9 for Telegram WebM). Run by `make bench`; not a test.
+# WhatsApp WebP, libvpx-vp9 for Telegram WebM, palettegen + apng for Discord APNG). Run by `make bench`;
+# not a test.
 #
 # ours: render + fit under the platform cap (all encodes included). ffmpeg: one encode per quality
 # setting, swept to find the bytes it needs for the SSIM we reached (interpolated on log-bytes), and the
 # time of its encode at that setting.
 set -euo pipefail
+set -f  # no pathname expansion: the ffmpeg filter graphs below hold [labels], which are glob patterns
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/soundsticker}
 SSIM=target/release/examples/ssim
@@ -26,7 +28,7 @@ ffmpeg_fit() { # frames_dir ext fps template lo hi better(up|down) cap
     q=$(( (lo + hi) / 2 ))
     local args=${template//Q/$q}
     # shellcheck disable=SC2086
-    ffmpeg -v error -y -framerate "$fps" -i "$dir/%04d.png" $args "$OUT/fit.$ext"
+    ffmpeg -v error -y -framerate "$fps" -i "$dir/%04d.png" -r "$RATE" $args "$OUT/fit.$ext"
     n=$((n + 1))
     size=$(stat -c %s "$OUT/fit.$ext")
     if [ "$size" -le "$cap" ]; then
@@ -38,6 +40,23 @@ ffmpeg_fit() { # frames_dir ext fps template lo hi better(up|down) cap
   done
   t1=$(now)
   echo "$(echo "$t1 - $t0" | bc -l) $n $best_bytes $best_q"
+}
+
+# What to measure an ffmpeg file by: the file itself where our reader reads it (WebP), else its frames
+# as ffmpeg decodes them (our readers only read our own WebM muxing and APNG blend and dispose modes;
+# VP9 through libvpx, for its alpha).
+judged() { # file
+  case $1 in
+    *.webp) echo "$1" ;;
+    *)
+      rm -rf "$OUT/ffdec" && mkdir -p "$OUT/ffdec"
+      if [[ $1 == *.webm ]]; then
+        ffmpeg -v error -c:v libvpx-vp9 -i "$1" "$OUT/ffdec/%04d.png"
+      else
+        ffmpeg -v error -i "$1" "$OUT/ffdec/%04d.png"
+      fi
+      echo "$OUT/ffdec" ;;
+  esac
 }
 
 run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
@@ -52,21 +71,16 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
   ours_ssim=$("$SSIM" "$OUT/frames-$name" "$OUT/ours.$ext")
   ours_time=$(echo "$t1 - $t0" | bc -l)
   ours_rss=$(awk '{printf "%.0f", $1/1024}' "$OUT/rss")
+  # ffmpeg keeps the frames ours kept: where the fit lowered the frame rate, ffmpeg's output runs at it.
+  RATE=$(sed -n 's/.*"fps": \([0-9.]*\).*/\1/p' "$OUT/ours.json" | head -1)
   : > "$OUT/sweep"
   for q in "$@"; do
     local args=${template//Q/$q}
     t0=$(now)
     # shellcheck disable=SC2086
-    ffmpeg -v error -y -framerate "$fps" -i "$OUT/frames-$name/%04d.png" $args "$OUT/ff.$ext"
+    ffmpeg -v error -y -framerate "$fps" -i "$OUT/frames-$name/%04d.png" -r "$RATE" $args "$OUT/ff.$ext"
     t1=$(now)
-    local judged="$OUT/ff.$ext"
-    if [ "$ext" = webm ]; then
-      # Our WebM reader only reads our own muxing; decode ffmpeg's file (with alpha) by ffmpeg itself.
-      rm -rf "$OUT/ffdec" && mkdir -p "$OUT/ffdec"
-      ffmpeg -v error -c:v libvpx-vp9 -i "$OUT/ff.$ext" "$OUT/ffdec/%04d.png"
-      judged="$OUT/ffdec"
-    fi
-    echo "$q $(stat -c %s "$OUT/ff.$ext") $("$SSIM" "$OUT/frames-$name" "$judged") $(echo "$t1 - $t0" | bc -l)" >> "$OUT/sweep"
+    echo "$q $(stat -c %s "$OUT/ff.$ext") $("$SSIM" "$OUT/frames-$name" "$(judged "$OUT/ff.$ext")") $(echo "$t1 - $t0" | bc -l)" >> "$OUT/sweep"
   done
   # ffmpeg bytes and time at our SSIM: interpolate between the sweep points around it.
   read -r ff_bytes ff_time < <(sort -k3 -g "$OUT/sweep" | awk -v s="$ours_ssim" '
@@ -78,7 +92,9 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
       }
       if (s > v[NR]) printf "%.0f %.3f\n", b[NR], t[NR]; else printf "%.0f %.3f\n", b[1], t[1]
     }')
-  printf '\n%s (pulse, 512x512, 3 s, %s fps, photo cover), fitted by soundsticker to the %s cap:\n' "$name" "$fps" "$platform"
+  local side
+  side=$(sed -n 's/.*"width": \([0-9]*\).*/\1/p' "$OUT/ours.json" | head -1)
+  printf '\n%s (pulse, %sx%s, 3 s, %s fps, photo cover), fitted by soundsticker to the %s cap (at %s fps):\n' "$name" "$side" "$side" "$fps" "$platform" "$RATE"
   printf '  soundsticker: %7d bytes, SSIM %s, %.2f s (render + fit, all encodes), peak RSS %s MB\n' "$ours_bytes" "$ours_ssim" "$ours_time" "$ours_rss"
   printf '  ffmpeg:       %7d bytes at the same SSIM, %.2f s for one encode at that setting\n' "$ff_bytes" "$ff_time"
   printf '  bytes: soundsticker/ffmpeg = %.2f; sweep (quality bytes ssim seconds):\n' "$(echo "$ours_bytes / $ff_bytes" | bc -l)"
@@ -90,7 +106,7 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
     printf '  same job (fit under %s bytes by bisecting its setting): ffmpeg found no setting that fits, %.2f s, %s encodes\n' "$cap" "$fit_s" "$fit_n"
   else
     printf '  same job (fit under %s bytes by bisecting its setting): ffmpeg %.2f s, %s encodes, %s bytes at setting %s, SSIM %s; time ratio soundsticker/ffmpeg = %.2f\n' \
-      "$cap" "$fit_s" "$fit_n" "$fit_bytes" "$fit_q" "$("$SSIM" "$OUT/frames-$name" "$( [ "$ext" = webm ] && { rm -rf "$OUT/ffdec"; mkdir -p "$OUT/ffdec"; ffmpeg -v error -c:v libvpx-vp9 -i "$OUT/fit.$ext" "$OUT/ffdec/%04d.png"; echo "$OUT/ffdec"; } || echo "$OUT/fit.$ext")")" \
+      "$cap" "$fit_s" "$fit_n" "$fit_bytes" "$fit_q" "$("$SSIM" "$OUT/frames-$name" "$(judged "$OUT/fit.$ext")")" \
       "$(echo "$ours_time / $fit_s" | bc -l)"
   fi
 }
@@ -99,3 +115,7 @@ FIT_LO=0 FIT_HI=100 FIT_BETTER=up \
 run_case "WhatsApp animated WebP" webp whatsapp 20 "-c:v libwebp_anim -lossless 0 -q:v Q -compression_level 4 -loop 0" 10 20 30 40 50 60 70 80 90
 FIT_LO=4 FIT_HI=63 FIT_BETTER=down \
 run_case "Telegram WebM/VP9" webm telegram 30 "-c:v libvpx-vp9 -pix_fmt yuva420p -b:v 0 -crf Q -deadline good -cpu-used 4 -auto-alt-ref 0 -an" 50 45 40 35 30 25 20
+# Colours of one palette for the clip (one transparent), no dithering (as ours), ffmpeg's APNG encoder
+# choosing each frame's blend and dispose modes.
+FIT_LO=16 FIT_HI=255 FIT_BETTER=up \
+run_case "Discord APNG" png discord 20 "-vf split[a][b];[a]palettegen=max_colors=Q:reserve_transparent=1[p];[b][p]paletteuse=dither=none -plays 0 -f apng" 16 32 64 96 128 192 255

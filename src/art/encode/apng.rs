@@ -359,6 +359,43 @@ pub fn estimate(
     Ok(total + later * (n - 1) / samples)
 }
 
+/// The frames `encode` would store, as a decoder shows them, without compressing anything: quantising
+/// is APNG's only loss (DEFLATE is lossless), so the fitter measures a quality's SSIM from these for the
+/// cost of learning a palette and mapping a few frames, where WebP and VP9 need a whole encode.
+pub fn stored_frames(
+    anim: &Animation,
+    quality: f32,
+    mode: Mode,
+    keep: &dyn Fn(usize) -> bool,
+) -> DecodedFrames {
+    let mut store = Store::new(anim, quality, mode);
+    let mut frames = DecodedFrames::default();
+    for frame in &anim.frames {
+        frames.offer(keep, || {
+            let data = store.prepare(frame);
+            let rgba = match &store {
+                Store::Truecolour { .. } => data,
+                // PNG decoders expand an index to its PLTE colour and tRNS alpha (opaque past tRNS).
+                Store::Palette(p) => data
+                    .iter()
+                    .flat_map(|&i| {
+                        let i = usize::from(i);
+                        let rgb = p.rgb.get(3 * i..3 * i + 3).unwrap_or(&[0, 0, 0]);
+                        [
+                            rgb[0],
+                            rgb[1],
+                            rgb[2],
+                            p.alpha.get(i).copied().unwrap_or(255),
+                        ]
+                    })
+                    .collect(),
+            };
+            image::RgbaImage::from_raw(frame.width(), frame.height(), rgba)
+        });
+    }
+    frames
+}
+
 /// Decode the frames of an APNG or PNG we wrote (blend source, dispose none), composited onto the
 /// canvas, for measuring quality.
 pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
@@ -539,6 +576,25 @@ mod tests {
             encode(&still, 100.0, 2, Mode::Palette).expect("still")[8 + 8 + 9],
             6
         );
+    }
+
+    #[test]
+    fn stored_frames_are_what_the_file_decodes_to() {
+        let anim = zooming(24);
+        let keep = |i: usize| i % 5 == 1;
+        for mode in [Mode::Truecolour, Mode::Palette] {
+            for q in [10.0, 55.0] {
+                let decoded = decode_frames(&encode(&anim, q, 1, mode).expect("encode"), &keep)
+                    .expect("decode");
+                let stored = stored_frames(&anim, q, mode, &keep);
+                assert_eq!(stored.count, anim.frames.len());
+                assert_eq!(stored.kept.len(), 5);
+                assert!(
+                    stored.kept == decoded.kept,
+                    "{mode:?} quality {q}: stored frames differ from the decoded file"
+                );
+            }
+        }
     }
 
     #[test]

@@ -301,6 +301,17 @@ const ALPHA_QUALITY_BELOW: f32 = 7.0;
 
 /// One stream of `anim` (its colour, or its alpha in the luma plane) at constant `quality`.
 fn stream(anim: &Animation, quality: f32, speed: Speed, alpha: bool) -> Result<Packets> {
+    stream_first(anim, anim.frames.len(), quality, speed, alpha)
+}
+
+/// `stream` of the first `count` frames of `anim`, at its frame rate.
+fn stream_first(
+    anim: &Animation,
+    count: usize,
+    quality: f32,
+    speed: Speed,
+    alpha: bool,
+) -> Result<Packets> {
     let (w, h) = (anim.width(), anim.height());
     if w % 2 != 0 || h % 2 != 0 {
         return Err(fail(format!(
@@ -309,17 +320,66 @@ fn stream(anim: &Animation, quality: f32, speed: Speed, alpha: bool) -> Result<P
     }
     // Frame rate as a fraction of the loop: n frames over total_ms.
     let (fps_num, fps_den) = (anim.frames.len() as u32 * 1000, anim.total_ms().max(1));
-    Encoder::new(w, h, fps_num, fps_den, cq_for_quality(quality), speed)?.run(&anim.frames, alpha)
+    let frames = &anim.frames[..count.min(anim.frames.len())];
+    Encoder::new(w, h, fps_num, fps_den, cq_for_quality(quality), speed)?.run(frames, alpha)
 }
 
-/// A quick stand-in for the size of `encode(anim, quality, 4)`: the bytes of the colour stream alone
-/// at libvpx's realtime deadline (speed 8), which runs in about a third of the time. The alpha stream
-/// and the container are left out: the fitter scales estimates by the ratio its full encodes measure.
-pub fn estimate(anim: &Animation, quality: f32) -> Result<usize> {
-    Ok(stream(anim, quality, Speed::Realtime(8), false)?
-        .iter()
-        .map(|(_, _, data)| data.len())
-        .sum())
+/// A quick stand-in for `encode(anim, quality, 4)`: the colour stream alone at libvpx's realtime
+/// deadline (speed 8), which runs in about a third of the time. Its size leaves out the alpha stream and
+/// the container (the fitter scales estimates by the ratio its full encodes measure); decoded, it tells
+/// the SSIM that quality reaches (`frames`).
+pub struct Estimate {
+    packets: Packets,
+}
+
+impl Estimate {
+    pub fn new(anim: &Animation, quality: f32) -> Result<Estimate> {
+        Estimate::first(anim, anim.frames.len(), quality)
+    }
+
+    /// The estimate of the first `count` frames alone: the same as the first `count` frames of the whole
+    /// one (the realtime deadline encodes each frame from the earlier ones alone), for a fraction of the
+    /// time.
+    pub fn first(anim: &Animation, count: usize, quality: f32) -> Result<Estimate> {
+        Ok(Estimate {
+            packets: stream_first(anim, count, quality, Speed::Realtime(8), false)?,
+        })
+    }
+
+    /// Bytes of the colour stream.
+    pub fn len(&self) -> usize {
+        self.packets.iter().map(|(_, _, data)| data.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// The frames `keep` asks for, decoded, with their alpha taken from `anim` (the estimate has no
+    /// alpha stream; the full encode's is coded close to lossless).
+    pub fn frames(&self, anim: &Animation, keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
+        let mut colour = Decoder::new()?;
+        let mut frames = DecodedFrames::default();
+        let Some(last) = (0..anim.frames.len()).rev().find(|&i| keep(i)) else {
+            return Ok(frames);
+        };
+        for (_, _, data) in &self.packets {
+            // Nothing after the last frame kept is needed.
+            if frames.count > last {
+                break;
+            }
+            let Some(planes) = colour.decode(data)? else {
+                continue;
+            };
+            let reference = anim.frames.get(frames.count);
+            frames.offer(keep, || {
+                Some(rgba(&planes, |k| {
+                    reference.map_or(255, |f| f.as_raw().get(4 * k + 3).copied().unwrap_or(255))
+                }))
+            });
+        }
+        Ok(frames)
+    }
 }
 
 /// libvpx's deadline and speed for an `effort` of 0..=6 (as WebP's method): 0 to 4 the realtime deadline
@@ -495,34 +555,39 @@ pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<Decod
     let mut alpha = Decoder::new()?;
     let mut frames = DecodedFrames::default();
     for (data, alpha_data) in mkv::read_frames(bytes) {
-        let Some(Planes { w, h, y, u, v }) = colour.decode(&data)? else {
+        let Some(planes) = colour.decode(&data)? else {
             continue;
         };
         let a = match alpha_data {
             Some(ad) => alpha.decode(&ad)?.map(|p| p.y),
             None => None,
         };
-        let cw = w.div_ceil(2);
         frames.offer(keep, || {
-            Some(RgbaImage::from_fn(w as u32, h as u32, |x, yy| {
-                let (x, yy) = (x as usize, yy as usize);
-                let luma = f32::from(y[yy * w + x]) - 16.0;
-                let cu = f32::from(u[(yy / 2) * cw + x / 2]) - 128.0;
-                let cv = f32::from(v[(yy / 2) * cw + x / 2]) - 128.0;
-                let r = 1.164 * luma + 1.596 * cv;
-                let g = 1.164 * luma - 0.392 * cu - 0.813 * cv;
-                let b = 1.164 * luma + 2.017 * cu;
-                let alpha_px = a.as_ref().map_or(255, |a| a[yy * w + x]);
-                image::Rgba([
-                    r.round().clamp(0.0, 255.0) as u8,
-                    g.round().clamp(0.0, 255.0) as u8,
-                    b.round().clamp(0.0, 255.0) as u8,
-                    alpha_px,
-                ])
-            }))
+            Some(rgba(&planes, |i| a.as_ref().map_or(255, |a| a[i])))
         });
     }
     Ok(frames)
+}
+
+/// RGBA of decoded planes (BT.601, studio range, as we encode), with each pixel's alpha from `alpha`
+/// (by pixel index).
+fn rgba(p: &Planes, alpha: impl Fn(usize) -> u8) -> RgbaImage {
+    let (w, cw) = (p.w, p.w.div_ceil(2));
+    RgbaImage::from_fn(p.w as u32, p.h as u32, |x, yy| {
+        let (x, yy) = (x as usize, yy as usize);
+        let luma = f32::from(p.y[yy * w + x]) - 16.0;
+        let cu = f32::from(p.u[(yy / 2) * cw + x / 2]) - 128.0;
+        let cv = f32::from(p.v[(yy / 2) * cw + x / 2]) - 128.0;
+        let r = 1.164 * luma + 1.596 * cv;
+        let g = 1.164 * luma - 0.392 * cu - 0.813 * cv;
+        let b = 1.164 * luma + 2.017 * cu;
+        image::Rgba([
+            r.round().clamp(0.0, 255.0) as u8,
+            g.round().clamp(0.0, 255.0) as u8,
+            b.round().clamp(0.0, 255.0) as u8,
+            alpha(yy * w + x),
+        ])
+    })
 }
 
 #[cfg(test)]
@@ -584,5 +649,44 @@ mod tests {
         let alpha = to_i420(&img, true);
         assert!(alpha[..24].iter().all(|&a| a == 200));
         assert!(alpha[24..].iter().all(|&c| c == 128));
+    }
+
+    /// Soft bands drifting across the frame, opaque but for a transparent corner.
+    fn drifting(n: usize) -> Animation {
+        let frames = (0..n)
+            .map(|i| {
+                RgbaImage::from_fn(96, 96, |x, y| {
+                    let u = (x as f32 + 2.0 * i as f32) * 0.15;
+                    let a = if x < 10 && y < 10 { 0 } else { 255 };
+                    image::Rgba([
+                        (128.0 + 90.0 * u.sin()) as u8,
+                        (128.0 + 90.0 * (y as f32 * 0.1).cos()) as u8,
+                        (x * 2) as u8,
+                        a,
+                    ])
+                })
+            })
+            .collect();
+        Animation::at_fps(frames, 30.0)
+    }
+
+    #[test]
+    fn an_estimate_of_the_first_frames_is_the_start_of_the_whole_one() {
+        let anim = drifting(20);
+        let whole = Estimate::new(&anim, 60.0).expect("estimate");
+        let first = Estimate::first(&anim, 8, 60.0).expect("first frames");
+        assert_eq!(first.packets.len(), 8);
+        assert_eq!(first.packets[..], whole.packets[..8]);
+        // Decoded, with the rendered alpha: close to the frames, and only those asked for.
+        let kept = first.frames(&anim, &|i| i == 2 || i == 7).expect("decode");
+        assert_eq!(
+            kept.kept.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [2, 7]
+        );
+        for (i, f) in &kept.kept {
+            assert_eq!(f.get_pixel(3, 3).0[3], 0, "alpha from the animation");
+            let s = crate::art::quality::ssim(&anim.frames[*i], f);
+            assert!(s > 0.9, "frame {i}: SSIM {s}");
+        }
     }
 }
