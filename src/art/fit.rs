@@ -19,8 +19,8 @@ pub struct EncodeSettings {
     /// APNG only: one palette for the animation instead of truecolour (see `apng::Mode`).
     pub palette: bool,
     /// Quality (mean SSIM against the rendered frames) past which more bytes buy nothing visible: a fit
-    /// that reaches more lowers its quality to the lowest that still reaches this (see `descend`).
-    /// `None` spends the whole cap (or the requested quality).
+    /// that would reach more takes the lowest quality that still reaches this (see `fit`). `None` spends
+    /// the whole cap (or reaches the requested quality).
     pub enough_ssim: Option<f64>,
 }
 
@@ -231,8 +231,9 @@ struct Scope {
 }
 
 /// Encode `anim` at the best quality (up to `s.quality`) that fits `max_bytes`: quality first, then frame
-/// rate, then size (never below `min_side` pixels); then, when `s.enough_ssim` is set and the result is
-/// better than that, at the lowest quality that is still as good (`descend`).
+/// rate, then size (never below `min_side` pixels). With `s.enough_ssim`, a result better than that
+/// takes the lowest quality that is still as good: APNG and VP9 searches tell SSIM from their estimates
+/// and stop there (`Estimator::ssim`); other fits come down afterwards by full encodes (`descend`).
 ///
 /// A palette APNG that reached the requested quality under the cap with room to spare has no knob left
 /// to turn, and on smooth gradients its bands can cost more than truecolour's posterising at a lower
@@ -395,7 +396,7 @@ const LACK_AIM: f64 = -0.105;
 /// start so close makes none): lower would save little.
 const LACK_CLOSE: f64 = -0.223;
 
-/// The lowest quality in `floor..q0` that `measure` finds reaching `enough` SSIM, given SSIM `ssim0`
+/// The lowest quality below `q0` that `measure` finds reaching `enough` SSIM, given SSIM `ssim0`
 /// (over `enough`) at `q0`, within `enough_probes(kind)` measurements; `None` if none does. The quality
 /// is searched on a model of ln(1 − SSIM), linear in quality, from the first guess of `lack_slope`, then
 /// by secant between the measurements either side.
