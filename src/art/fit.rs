@@ -346,8 +346,11 @@ fn fit_one(
             };
             let estimator = Estimator::new(kind, a, probe_s, s.method, &webp_ratios);
             if let Some(found) = search_quality(&estimator, s, cap, norm, &mut model, &mut work)? {
-                let (q, bytes, enough) =
-                    search_again_if_roomy(&estimator, s, cap, norm, &mut model, &mut work, found)?;
+                let Found {
+                    quality: q,
+                    bytes,
+                    enough,
+                } = search_again_if_roomy(&estimator, s, cap, norm, &mut model, &mut work, found)?;
                 let stop = if enough {
                     Stop::Enough
                 } else if q >= s.quality && step == 1 && scale >= 1.0 {
@@ -442,6 +445,14 @@ fn lowest_enough(
     Ok(found)
 }
 
+/// The SSIM of an APNG of `a` at quality `q` (in `s`'s mode) against `reference` (`step` reference
+/// frames per frame of `a`), from its stored frames: no encode (see `apng::stored_frames`).
+fn apng_ssim(reference: &Animation, a: &Animation, step: usize, q: f32, s: EncodeSettings) -> f64 {
+    let picks = ssim_picks(a.frames.len());
+    let stored = encode::apng::stored_frames(a, q, s.apng_mode(), &|i| picks.contains(&i));
+    mean_ssim(&reference.frames, &stored.kept, step)
+}
+
 /// Lower a finished fit's quality to the lowest that still reaches `enough` SSIM, by full encodes: for
 /// fits whose search could not tell SSIM from its estimates (WebP, GIF) or made none (no cap). Past
 /// `enough`, the bytes a cap leaves room for buy nothing a viewer sees, and a chat app's users download
@@ -484,8 +495,7 @@ fn descend(
     let found = lowest_enough(kind, fitted.quality, fitted.ssim, enough, |q| {
         if kind == ImageKind::Png {
             work.estimates += 1;
-            let stored = encode::apng::stored_frames(a, q, s.apng_mode(), &keep);
-            return Ok(mean_ssim(&reference.frames, &stored.kept, scope.step));
+            return Ok(apng_ssim(reference, a, scope.step, q, s));
         }
         work.passes += 1;
         let bytes = encode_once(kind, a, at(q))?;
@@ -524,14 +534,15 @@ fn descend(
     )
 }
 
+/// Only a final encode under this share of the cap searches again: above it, another search gains
+/// little (one WhatsApp cover at 89 % of the cap: 2 quality points and SSIM +0.0009 for 2 s of CPU).
+const ROOMY: f64 = 0.75;
+
 /// A search whose probes ran out on estimates that overshot (uncalibrated: WebP's ratio sampled from
 /// stills ran 34 % high for the demo's spinning `vinyl` art) ends on a full encode far under the cap
 /// below the requested quality: one at 61 % of WhatsApp's cap, quality 68 where 80 fitted. That encode
 /// calibrates the estimates, so a second search from it finds the quality the cap allows; the better of
 /// the two files is kept.
-/// Only a final encode under this share of the cap searches again: above it, another search gains
-/// little (one WhatsApp cover at 89 % of the cap: 2 quality points and SSIM +0.0009 for 2 s of CPU).
-const ROOMY: f64 = 0.75;
 #[allow(clippy::too_many_arguments)]
 fn search_again_if_roomy(
     estimator: &Estimator,
@@ -540,18 +551,31 @@ fn search_again_if_roomy(
     norm: f64,
     model: &mut SizeModel,
     work: &mut Work,
-    found: (f32, Vec<u8>, bool),
-) -> Result<(f32, Vec<u8>, bool)> {
-    let (q, bytes, enough) = found;
-    let roomy = (bytes.len() as f64) < ROOMY * cap as f64;
-    if enough || q >= s.quality || !roomy || !estimates(estimator.kind, estimator.anim, s) {
-        return Ok((q, bytes, enough));
+    found: Found,
+) -> Result<Found> {
+    let roomy = (found.bytes.len() as f64) < ROOMY * cap as f64;
+    if found.enough
+        || found.quality >= s.quality
+        || !roomy
+        || !estimates(estimator.kind, estimator.anim, s)
+    {
+        return Ok(found);
     }
-    model.observe(q, bytes.len() as f64, norm, None);
+    model.observe(found.quality, found.bytes.len() as f64, norm, None);
     match search_quality(estimator, s, cap, norm, model, work)? {
-        Some(again) if again.0 > q && again.1.len() > bytes.len() => Ok(again),
-        _ => Ok((q, bytes, enough)),
+        Some(again) if again.quality > found.quality && again.bytes.len() > found.bytes.len() => {
+            Ok(again)
+        }
+        _ => Ok(found),
     }
+}
+
+/// What a search found: the quality, the file, and whether enough SSIM (not the cap or the requested
+/// quality) set it.
+struct Found {
+    quality: f32,
+    bytes: Vec<u8>,
+    enough: bool,
 }
 
 /// A probe's outcome: its size, and the file when it was encoded in full. Estimates (see `estimate`)
@@ -696,12 +720,8 @@ impl<'a> Estimator<'a> {
     fn ssim(&self, q: f32, work: &mut Work) -> Result<f64> {
         let a = self.anim;
         if self.kind == ImageKind::Png {
-            let picks = ssim_picks(a.frames.len());
             work.estimates += 1;
-            let stored = encode::apng::stored_frames(a, q, self.probe_s.apng_mode(), &|i| {
-                picks.contains(&i)
-            });
-            return Ok(mean_ssim(&a.frames, &stored.kept, 1));
+            return Ok(apng_ssim(a, a, 1, q, self.probe_s));
         }
         let count = a.frames.len().min(VP9_SSIM_FRAMES);
         let picks = ssim_picks(count);
@@ -841,7 +861,7 @@ fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bool {
 }
 
 /// Find the highest quality whose file fits `cap` at this frame rate and size (`norm`), starting where
-/// the model predicts: `Some((quality, bytes, enough))` at the requested effort, or `None` when even the
+/// the model predicts: `Some` at the requested effort, or `None` when even the
 /// lowest quality would not fit. Where the format has a cheap estimate, the search runs on estimates and
 /// only its answer is encoded in full (and stepped down if it misses). Where estimates also tell SSIM
 /// (`Estimator::tells_ssim`), an answer better than `s.enough_ssim` first gives way to the lowest
@@ -853,7 +873,7 @@ fn search_quality(
     norm: f64,
     model: &mut SizeModel,
     work: &mut Work,
-) -> Result<Option<(f32, Vec<u8>, bool)>> {
+) -> Result<Option<Found>> {
     let (kind, a, probe_s) = (estimator.kind, estimator.anim, estimator.probe_s);
     let estimated = estimates(kind, a, s);
     // Estimates the format trusts count as calibrated from the start (see `trusted_uncalibrated`).
@@ -1102,7 +1122,11 @@ fn search_quality(
             } else {
                 final_encode(kind, a, s, best.q, bytes, cap, work)?
             };
-            return Ok(Some((best.q, bytes, enough_hit)));
+            return Ok(Some(Found {
+                quality: best.q,
+                bytes,
+                enough: enough_hit,
+            }));
         }
         if best.q <= MIN_QUALITY {
             break;
@@ -1415,17 +1439,23 @@ mod tests {
         let low = at(30.0);
         assert!((low.len() as f64) < ROOMY * cap as f64);
         let (mut model, mut work) = (SizeModel::new(ImageKind::Webp), Work::default());
-        let (q, bytes, enough) = search_again_if_roomy(
+        let found = |quality: f32, bytes: &[u8], enough| Found {
+            quality,
+            bytes: bytes.to_vec(),
+            enough,
+        };
+        let again = search_again_if_roomy(
             &est,
             s,
             cap,
             1.0,
             &mut model,
             &mut work,
-            (30.0, low.clone(), false),
+            found(30.0, &low, false),
         )
         .expect("search");
-        assert!(q > 60.0 && !enough, "quality {q}");
+        let (q, bytes) = (again.quality, again.bytes);
+        assert!(q > 60.0 && !again.enough, "quality {q}");
         assert!(bytes.len() as u64 <= cap && bytes.len() > low.len());
         assert!(work.passes >= 1);
         // Close to the cap, or found by enough SSIM: kept as it is.
@@ -1437,14 +1467,21 @@ mod tests {
             1.0,
             &mut model,
             &mut work,
-            (78.0, near.clone(), false),
+            found(78.0, &near, false),
         )
         .expect("search");
-        assert_eq!((kept.0, kept.1), (78.0, near));
-        let kept =
-            search_again_if_roomy(&est, s, cap, 1.0, &mut model, &mut work, (30.0, low, true))
-                .expect("search");
-        assert_eq!(kept.0, 30.0);
+        assert_eq!((kept.quality, kept.bytes), (78.0, near));
+        let kept = search_again_if_roomy(
+            &est,
+            s,
+            cap,
+            1.0,
+            &mut model,
+            &mut work,
+            found(30.0, &low, true),
+        )
+        .expect("search");
+        assert_eq!(kept.quality, 30.0);
     }
 
     #[test]
