@@ -83,6 +83,17 @@ pub enum Stop {
     Enough,
 }
 
+impl Stop {
+    /// What held the quality, for people: empty when the requested quality was reached.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stop::Cap => "byte cap",
+            Stop::Quality => "",
+            Stop::Enough => "enough SSIM",
+        }
+    }
+}
+
 /// Below this SSIM the result is visibly degraded: warn.
 pub const SSIM_WARNING: f64 = 0.90;
 const MIN_QUALITY: f32 = 5.0;

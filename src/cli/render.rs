@@ -120,6 +120,14 @@ pub fn clip_human(r: &ClipReport) {
     }
 }
 
+/// " (what held the quality)" after an image's figures, or nothing.
+fn stop_note(stop: Option<Stop>) -> String {
+    match stop.map(Stop::label) {
+        Some(label) if !label.is_empty() => format!(" ({label})"),
+        _ => String::new(),
+    }
+}
+
 pub fn cover_human(r: &CoverReport) {
     let f = &r.fitted;
     let cap = r.max_bytes.map_or_else(String::new, |c| format!(" of {c}"));
@@ -136,11 +144,7 @@ pub fn cover_human(r: &CoverReport) {
         r.duration_ms,
         r.bytes,
         f.quality,
-        match f.stop {
-            Stop::Cap => " (byte cap)",
-            Stop::Quality => "",
-            Stop::Enough => " (enough SSIM)",
-        },
+        stop_note(Some(f.stop)),
         f.ssim,
         f.passes,
         if f.passes == 1 { "" } else { "s" },
@@ -174,7 +178,7 @@ pub fn build_human(r: &BuildReport) {
                         o.bytes as f64 / 1000.0
                     );
                     if let Some(v) = o.ssim {
-                        f += &format!(" SSIM {v:.3}");
+                        f += &format!(" SSIM {v:.3}{}", stop_note(o.stop));
                     }
                     if let (Some(l), Some(p)) = (o.lufs, o.dbtp) {
                         f += &format!(" {l:.1} LUFS {p:.1} dBTP");

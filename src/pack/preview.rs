@@ -60,7 +60,12 @@ fn figures(o: &OutputFile) -> String {
         parts.push(format!("{p:.1} dBTP"));
     }
     if let Some(s) = o.ssim {
-        parts.push(format!("SSIM {s:.3}"));
+        let held = o.stop.map_or("", |t| t.label());
+        parts.push(if held.is_empty() {
+            format!("SSIM {s:.3}")
+        } else {
+            format!("SSIM {s:.3} ({held})")
+        });
     }
     parts.join(" · ")
 }
