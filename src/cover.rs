@@ -19,8 +19,8 @@ use crate::timecode::Timecode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// The default `CoverOptions::enough_ssim`: block SSIM on luma at which sticker art decoded from our
-/// files is hard to tell from the rendered frames side by side (measured below).
+/// The default `CoverOptions::enough_ssim`: block SSIM on luma of 0.99, the usual mark for "visually
+/// lossless"; past it the fitter spends no more bytes (see `art::fit::fit`).
 pub const DEFAULT_ENOUGH_SSIM: f64 = 0.99;
 
 /// Settings of one cover sticker; unset values come from the platform, then from these defaults.

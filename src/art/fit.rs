@@ -84,12 +84,12 @@ pub enum Stop {
 }
 
 impl Stop {
-    /// What held the quality, for people: empty when the requested quality was reached.
-    pub fn label(self) -> &'static str {
+    /// What held the quality, for people; `None` when the requested quality was reached.
+    pub fn label(self) -> Option<&'static str> {
         match self {
-            Stop::Cap => "byte cap",
-            Stop::Quality => "",
-            Stop::Enough => "enough SSIM",
+            Stop::Cap => Some("byte cap"),
+            Stop::Quality => None,
+            Stop::Enough => Some("enough SSIM"),
         }
     }
 }
@@ -253,12 +253,11 @@ struct Scope {
 pub fn fit(
     kind: ImageKind,
     anim: &Animation,
-    s: EncodeSettings,
+    mut s: EncodeSettings,
     max_bytes: Option<u64>,
     min_side: u32,
 ) -> Result<Fitted> {
     let (mut fitted, mut scope) = fit_one(kind, anim, s, max_bytes, min_side)?;
-    let mut s = s;
     let roomy = max_bytes.is_some_and(|cap| (fitted.bytes.len() as f64) < CLOSE * cap as f64);
     if kind == ImageKind::Png
         && s.palette

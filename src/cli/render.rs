@@ -122,10 +122,8 @@ pub fn clip_human(r: &ClipReport) {
 
 /// " (what held the quality)" after an image's figures, or nothing.
 fn stop_note(stop: Option<Stop>) -> String {
-    match stop.map(Stop::label) {
-        Some(label) if !label.is_empty() => format!(" ({label})"),
-        _ => String::new(),
-    }
+    stop.and_then(Stop::label)
+        .map_or_else(String::new, |label| format!(" ({label})"))
 }
 
 pub fn cover_human(r: &CoverReport) {

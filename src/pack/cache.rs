@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 /// Bumped whenever the meaning of an entry changes, or the encoders make different files from the same
 /// settings (2: VP9 at realtime speed 4 by default, WebP fits with sampled ratios; 3: palette APNGs for
-/// Discord).
+/// Discord; 4: fits stop at enough SSIM, and entries record what set the quality).
 const FORMAT: &str = "soundsticker-cache-4";
 
 /// Entries unused for this long are removed at the end of a build.

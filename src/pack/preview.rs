@@ -60,11 +60,9 @@ fn figures(o: &OutputFile) -> String {
         parts.push(format!("{p:.1} dBTP"));
     }
     if let Some(s) = o.ssim {
-        let held = o.stop.map_or("", |t| t.label());
-        parts.push(if held.is_empty() {
-            format!("SSIM {s:.3}")
-        } else {
-            format!("SSIM {s:.3} ({held})")
+        parts.push(match o.stop.and_then(|t| t.label()) {
+            Some(held) => format!("SSIM {s:.3} ({held})"),
+            None => format!("SSIM {s:.3}"),
         });
     }
     parts.join(" · ")
