@@ -138,23 +138,26 @@ pub fn encode_once(kind: ImageKind, anim: &Animation, s: EncodeSettings) -> Resu
     }
 }
 
-/// Decode our own output back to frames, keeping those `keep` asks for.
+/// Decode our own output back to frames, keeping those `keep` asks for. `slots`, the durations of the
+/// frames that were encoded, lines the decoded frames up with them where an encoder merged repeated
+/// frames (WebP; the other encoders store every frame).
 pub fn decode_where(
     kind: ImageKind,
     bytes: &[u8],
+    slots: Option<&[u32]>,
     keep: &dyn Fn(usize) -> bool,
 ) -> Result<encode::DecodedFrames> {
     match kind {
-        ImageKind::Webp => encode::webp::decode_frames(bytes, keep),
+        ImageKind::Webp => encode::webp::decode_frames(bytes, slots, keep),
         ImageKind::Png => encode::apng::decode_frames(bytes, keep),
         ImageKind::Gif => encode::gif::decode_frames(bytes, keep),
         ImageKind::Webm => encode::webm::decode_frames(bytes, keep),
     }
 }
 
-/// Decode our own output back to all its frames.
+/// Decode our own output back to all the frames it stores.
 pub fn decode(kind: ImageKind, bytes: &[u8]) -> Result<Vec<image::RgbaImage>> {
-    Ok(decode_where(kind, bytes, &|_| true)?
+    Ok(decode_where(kind, bytes, None, &|_| true)?
         .kept
         .into_iter()
         .map(|(_, f)| f)
@@ -509,7 +512,7 @@ fn descend(
         }
         work.passes += 1;
         let bytes = encode_once(kind, a, at(q))?;
-        let decoded = decode_where(kind, &bytes, &keep)?;
+        let decoded = decode_where(kind, &bytes, Some(&a.durations_ms), &keep)?;
         files.push((q, bytes));
         Ok(mean_ssim(&reference.frames, &decoded.kept, scope.step))
     })?;
@@ -1197,9 +1200,10 @@ fn finish(
     cap: Option<u64>,
     stop: Stop,
 ) -> Result<Fitted> {
-    // Encoders emit one frame per input frame (WebP may merge identical ones, which only thins the picks).
-    let picks = ssim_picks(reference.frames.len().div_ceil(step.max(1)));
-    let decoded = decode_where(kind, &bytes, &|i| picks.contains(&i))?;
+    // The frames encoded: every `step`-th of the reference, each as long as the frames it stands for.
+    let slots = reference.decimated_durations(step);
+    let picks = ssim_picks(slots.len());
+    let decoded = decode_where(kind, &bytes, Some(&slots), &|i| picks.contains(&i))?;
     let ssim = mean_ssim(&reference.frames, &decoded.kept, step);
     let mut warnings = Vec::new();
     if ssim < SSIM_WARNING {

@@ -76,17 +76,18 @@ impl Animation {
     /// Keep every `step`-th frame, each lasting as long as the frames it replaces (lower frame rate,
     /// same loop length).
     pub fn decimate(&self, step: usize) -> Animation {
-        let step = step.max(1);
-        let mut frames = Vec::new();
-        let mut durations_ms = Vec::new();
-        for (chunk_f, chunk_d) in self.frames.chunks(step).zip(self.durations_ms.chunks(step)) {
-            frames.push(chunk_f[0].clone());
-            durations_ms.push(chunk_d.iter().sum());
-        }
         Animation {
-            frames,
-            durations_ms,
+            frames: self.frames.iter().step_by(step.max(1)).cloned().collect(),
+            durations_ms: self.decimated_durations(step),
         }
+    }
+
+    /// The frame durations `decimate(step)` gives, without copying frames.
+    pub fn decimated_durations(&self, step: usize) -> Vec<u32> {
+        self.durations_ms
+            .chunks(step.max(1))
+            .map(|d| d.iter().sum())
+            .collect()
     }
 
     /// The same animation with every frame resized to `width`×`height`.

@@ -214,11 +214,31 @@ fn anim_error(enc: *mut sys::WebPAnimEncoder) -> String {
 }
 
 /// Decode a WebP (static or animated) into full frames, for measuring quality.
-pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
+///
+/// libwebp's animation encoder merges a frame that (nearly, when lossy) repeats the one before into
+/// that frame, lengthening it, so a file can hold fewer frames than were encoded. Given `slots`, the
+/// durations (ms) of the frames that were encoded, each decoded frame is offered once for every slot
+/// that starts while it shows, so that frame `i` is what a player shows in place of encoded frame `i`.
+/// Without `slots`, the file's own frames.
+pub fn decode_frames(
+    bytes: &[u8],
+    slots: Option<&[u32]>,
+    keep: &dyn Fn(usize) -> bool,
+) -> Result<DecodedFrames> {
     let data = sys::WebPData {
         bytes: bytes.as_ptr(),
         size: bytes.len(),
     };
+    // Start times of the encoded frames, ms.
+    let slot_starts: Option<Vec<u64>> = slots.map(|d| {
+        d.iter()
+            .scan(0u64, |t, &d| {
+                let start = *t;
+                *t += u64::from(d);
+                Some(start)
+            })
+            .collect()
+    });
     let mut opts = std::mem::MaybeUninit::<sys::WebPAnimDecoderOptions>::uninit();
     // SAFETY: init fills the options; the decoder reads `bytes`, which outlive it; frames are copied.
     unsafe {
@@ -241,19 +261,81 @@ pub fn decode_frames(bytes: &[u8], keep: &dyn Fn(usize) -> bool) -> Result<Decod
         if sys::WebPAnimDecoderGetInfo(dec, info.as_mut_ptr()) != 0 {
             let info = info.assume_init();
             let (w, h) = (info.canvas_width, info.canvas_height);
+            // The next slot to offer, and where the frame before this one ended (ms).
+            let (mut slot, mut shown_from) = (0usize, 0u64);
             while sys::WebPAnimDecoderHasMoreFrames(dec) != 0 {
                 let mut buf: *mut u8 = std::ptr::null_mut();
+                // The time this frame ends, ms.
                 let mut ts = 0i32;
                 if sys::WebPAnimDecoderGetNext(dec, &mut buf, &mut ts) == 0 || buf.is_null() {
                     break;
                 }
-                frames.offer(keep, || {
+                let image = || {
                     let px = std::slice::from_raw_parts(buf, (w * h * 4) as usize).to_vec();
                     RgbaImage::from_raw(w, h, px)
-                });
+                };
+                let shown_to = u64::try_from(ts).unwrap_or(0).max(shown_from);
+                match &slot_starts {
+                    None => frames.offer(keep, image),
+                    Some(starts) => {
+                        // Every slot starting before this frame ends; the last frame takes the rest.
+                        let last = sys::WebPAnimDecoderHasMoreFrames(dec) == 0;
+                        while slot < starts.len() && (last || starts[slot] < shown_to) {
+                            frames.offer(keep, image);
+                            slot += 1;
+                        }
+                    }
+                }
+                shown_from = shown_to;
             }
         }
         sys::WebPAnimDecoderDelete(dec);
         Ok(frames)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::art::quality::ssim;
+    use image::Rgba;
+
+    /// A frame with a bright square at `x` on a gradient.
+    fn frame(x: u32) -> RgbaImage {
+        RgbaImage::from_fn(64, 64, |px, py| {
+            if (x..x + 16).contains(&px) && (24..40).contains(&py) {
+                Rgba([250, 240, 40, 255])
+            } else {
+                Rgba([(px * 4) as u8, (py * 4) as u8, 90, 255])
+            }
+        })
+    }
+
+    #[test]
+    fn repeated_frames_merged_by_the_encoder_decode_into_their_own_slots() {
+        // Frames 1-3 repeat frame 1; libwebp stores them as one frame lasting three times as long.
+        let xs = [0, 10, 10, 10, 30, 40];
+        let anim = Animation::at_fps(xs.iter().map(|&x| frame(x)).collect(), 10.0);
+        let bytes = encode(&anim, WebpSettings::default()).expect("encode");
+        let stored = decode_frames(&bytes, None, &|_| true).expect("decode");
+        assert_eq!(stored.count, 4, "the encoder merges the repeats");
+
+        let slotted = decode_frames(&bytes, Some(&anim.durations_ms), &|i| i != 2).expect("decode");
+        assert_eq!(slotted.count, xs.len());
+        let indices: Vec<usize> = slotted.kept.iter().map(|(i, _)| *i).collect();
+        assert_eq!(indices, [0, 1, 3, 4, 5]);
+        for (i, decoded) in &slotted.kept {
+            // Each slot shows its own frame, not a neighbour's (the square moves 10+ px between them).
+            let own = ssim(&anim.frames[*i], decoded);
+            assert!(own > 0.95, "slot {i}: SSIM {own} against its own frame");
+            for (j, other) in anim.frames.iter().enumerate() {
+                if xs[j] != xs[*i] {
+                    assert!(
+                        ssim(other, decoded) < own - 0.05,
+                        "slot {i} looks like frame {j}"
+                    );
+                }
+            }
+        }
     }
 }
