@@ -90,6 +90,66 @@ fn accent(art: &RgbaImage) -> Color {
     Color::from_rgba(lift(r), lift(g), lift(b), 1.0).unwrap_or(Color::WHITE)
 }
 
+/// The pulse's art scale at silence, and how far the envelope and a kick add to it.
+const PULSE_REST: f32 = 0.84;
+const PULSE_ENVELOPE: f32 = 0.08;
+const PULSE_KICK: f32 = 0.06;
+/// The glow's strength at silence and how far the envelope adds to it, in `GLOW_LEVELS` steps.
+const GLOW_REST: f32 = 0.15;
+const GLOW_ENVELOPE: f32 = 0.55;
+const GLOW_LEVELS: f32 = 24.0;
+/// How far (in steps) a target must move from what is shown before the pulse follows it.
+const PULSE_HOLD_STEPS: f32 = 1.0;
+
+/// The pulse's art scale and glow strength for every frame.
+///
+/// Both are quantised, so that motion below what the eye sees draws identical frames, which the
+/// encoders store almost for free (libwebp merges them, VP9 skips them, APNG stores a pixel). And
+/// both hold still until their target has moved more than `PULSE_HOLD_STEPS` steps from what is
+/// shown: the envelope's short-term jitter would otherwise flip the art between two neighbouring
+/// scales nearly every frame, a shimmer that costs a whole frame of bytes each time.
+fn pulse_track(features: &Features, size: u32) -> Vec<(f32, f32)> {
+    let step = 4.0 / size as f32;
+    let scales: Vec<f32> = features
+        .envelope
+        .iter()
+        .zip(&features.kick)
+        .map(|(env, kick)| (PULSE_REST + PULSE_ENVELOPE * env + PULSE_KICK * kick) / step)
+        .collect();
+    let glows: Vec<f32> = features
+        .envelope
+        .iter()
+        .map(|env| (GLOW_REST + GLOW_ENVELOPE * env) * GLOW_LEVELS)
+        .collect();
+    hold(&scales, PULSE_HOLD_STEPS)
+        .into_iter()
+        .zip(hold(&glows, PULSE_HOLD_STEPS))
+        .map(|(s, g)| (s * step, g / GLOW_LEVELS))
+        .collect()
+}
+
+/// `targets` (in steps) rounded to whole steps, each held until its target is more than `dead` steps
+/// away from it. The loop wraps: the track starts where one pass over it ends, so the last frame
+/// leads into the first as any frame does into the next.
+fn hold(targets: &[f32], dead: f32) -> Vec<f32> {
+    let Some(&last) = targets.last() else {
+        return Vec::new();
+    };
+    let mut shown = last.round();
+    let mut out = Vec::with_capacity(targets.len());
+    for pass in 0..2 {
+        for &t in targets {
+            if (t - shown).abs() > dead {
+                shown = t.round();
+            }
+            if pass == 1 {
+                out.push(shown);
+            }
+        }
+    }
+    out
+}
+
 /// Everything a style needs, prepared once per sticker.
 pub struct Renderer<'a> {
     pub style: Style,
@@ -101,6 +161,8 @@ pub struct Renderer<'a> {
     accent: Color,
     features: &'a Features,
     duration_s: f64,
+    /// The pulse's art scale and glow strength per frame (empty for other styles).
+    pulse: Vec<(f32, f32)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -120,9 +182,16 @@ impl<'a> Renderer<'a> {
                 0,
             ))
         });
+        let size = shaped.width();
+        let pulse = if style == Style::Pulse {
+            pulse_track(features, size)
+        } else {
+            Vec::new()
+        };
         Renderer {
             style,
-            size: shaped.width(),
+            size,
+            pulse,
             art: to_pixmap(shaped),
             label,
             accent: accent(fitted),
@@ -270,14 +339,10 @@ impl<'a> Renderer<'a> {
 
     /// The pulse's art scale and glow strength at frame `i`.
     fn pulse_params(&self, i: usize) -> (f32, f32) {
-        let env = self.features.envelope[i];
-        let kick = self.features.kick[i];
-        // Quantised so that frames whose motion is below what the eye sees come out identical, which
-        // the encoders store almost for free (libwebp and VP9 skip unchanged frames).
-        let step = 4.0 / self.size as f32;
-        let scale = ((0.84 + 0.08 * env + 0.06 * kick) / step).round() * step;
-        let glow = ((0.15 + 0.55 * env) * 24.0).round() / 24.0;
-        (scale, glow)
+        self.pulse
+            .get(i)
+            .copied()
+            .unwrap_or((PULSE_REST, GLOW_REST))
     }
 
     /// The art scaled by `scale` about the centre, alone on a transparent canvas.
@@ -551,5 +616,32 @@ mod tests {
             assert!(*f == r.frame(i), "frame {i} differs from a fresh draw");
         }
         assert!(frames[0] != frames[1], "the pulse moves");
+    }
+
+    #[test]
+    fn the_pulse_holds_still_through_jitter_and_follows_real_motion() {
+        // Jitter around 10.5 steps, a swell to 14, and back.
+        let mut targets: Vec<f32> = (0..20)
+            .map(|i| 10.5 + if i % 2 == 0 { 0.3 } else { -0.3 })
+            .collect();
+        targets.extend([11.0, 12.0, 13.0, 14.0, 14.2, 13.9, 14.1, 12.0, 10.0]);
+        let held = hold(&targets, PULSE_HOLD_STEPS);
+        assert_eq!(held.len(), targets.len());
+        // Rounding alone flips between 10 and 11 every frame; held, the jitter draws one position.
+        let rounded: Vec<f32> = targets.iter().map(|t| t.round()).collect();
+        assert!(rounded[..20].windows(2).all(|w| w[0] != w[1]));
+        assert!(held[..20].windows(2).all(|w| w[0] == w[1]), "{held:?}");
+        for (i, (&h, &t)) in held.iter().zip(&targets).enumerate() {
+            assert_eq!(h, h.round(), "frame {i} is not on a step");
+            assert!(
+                (h - t).abs() <= PULSE_HOLD_STEPS,
+                "frame {i}: shows {h} for {t}"
+            );
+        }
+        // The swell is followed to its top.
+        assert_eq!(held[23], 14.0);
+        // The loop wraps like any other frame: the first frame follows the last by the same rule.
+        let (first, last) = (held[0], held[held.len() - 1]);
+        assert!(first == last || (targets[0] - last).abs() > PULSE_HOLD_STEPS);
     }
 }
