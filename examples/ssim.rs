@@ -2,9 +2,14 @@
 //! with) against a folder of reference PNG frames; used by `make bench` to compare encoders at equal
 //! quality, since ffmpeg 5.1 cannot decode animated WebP.
 //!
-//! Run: `cargo run --release --example ssim -- FRAMES_DIR FILE_OR_FRAMES_DIR`
+//! Run: `cargo run --release --example ssim -- FRAMES_DIR FILE_OR_FRAMES_DIR [FPS STEP]`
+//!
+//! FPS is the reference frames' rate and STEP how many of them each encoded frame stands for (2 at half
+//! the frame rate). A WebP needs them: libwebp's animation encoder merges a frame that repeats the one
+//! before into it, and the decoded frames are lined up with the encoded ones by their display times.
 
-use soundsticker::art::fit::decode;
+use soundsticker::art::encode::Animation;
+use soundsticker::art::fit::{decode, decode_where};
 use soundsticker::art::quality::ssim;
 use soundsticker::platform::ImageKind;
 use std::path::Path;
@@ -13,6 +18,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().ok_or("usage: ssim FRAMES_DIR FILE")?;
     let file = args.next().ok_or("usage: ssim FRAMES_DIR FILE")?;
+    let timing: Option<(f64, usize)> = match (args.next(), args.next()) {
+        (Some(fps), Some(step)) => Some((fps.parse()?, step.parse()?)),
+        _ => None,
+    };
     let reference = read_dir_frames(Path::new(&dir))?;
     // FILE may also be a folder of decoded PNG frames (another tool's output decoded by ffmpeg).
     let decoded = if Path::new(&file).is_dir() {
@@ -25,7 +34,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "webm" => ImageKind::Webm,
             other => return Err(format!("unknown extension .{other}").into()),
         };
-        decode(kind, &std::fs::read(&file)?)?
+        let bytes = std::fs::read(&file)?;
+        match timing {
+            Some((fps, step)) if kind == ImageKind::Webp => {
+                let slots = Animation::at_fps(reference.clone(), fps).decimated_durations(step);
+                decode_where(kind, &bytes, Some(&slots), &|_| true)?
+                    .kept
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect()
+            }
+            None if kind == ImageKind::Webp => {
+                return Err("a WebP needs FPS and STEP to line its frames up".into());
+            }
+            _ => decode(kind, &bytes)?,
+        }
     };
     if decoded.is_empty() || reference.is_empty() {
         return Err("no frames".into());

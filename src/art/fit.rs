@@ -200,7 +200,12 @@ struct SizeModel {
     smallest_norm: f64,
     /// Full size over estimate, from the last estimate checked by a full encode.
     calibration: Option<f64>,
+    /// Every check so far: (quality, ln(full size over estimate)), one per quality.
+    checks: Vec<(f32, f64)>,
 }
+
+/// How far (in ln) a ratio extrapolated from two checks may go past the ratios seen: 1.2×.
+const RATIO_REACH: f64 = 0.18;
 
 impl SizeModel {
     fn new(kind: ImageKind) -> Self {
@@ -209,7 +214,37 @@ impl SizeModel {
             anchor: None,
             smallest_norm: f64::INFINITY,
             calibration: None,
+            checks: Vec::new(),
         }
+    }
+
+    /// Record a full encode that checked an estimate at quality `q`: full size over estimate.
+    fn calibrate(&mut self, q: f32, ratio: f64) {
+        self.calibration = Some(ratio);
+        self.checks.retain(|&(q0, _)| (q0 - q).abs() > 0.5);
+        self.checks.push((q, ratio.max(1e-9).ln()));
+    }
+
+    /// Full size over estimate at quality `q`: the latest check's, or, once two checks at different
+    /// qualities are known, log-linear in quality through the two nearest `q`. The ratio drifts with
+    /// quality where the estimate's smaller canvas loses what the full one keeps (one noisy cover's WebP
+    /// ratio went from 8.0 at quality 7 to 11.3 at 33), and a single ratio then sends every probe
+    /// astray. Extrapolation goes no further than `RATIO_REACH` past the ratios seen.
+    fn calibration_at(&self, q: f32) -> Option<f64> {
+        let mut near: Vec<(f32, f64)> = self.checks.clone();
+        if near.len() < 2 {
+            return self.calibration;
+        }
+        near.sort_by(|a, b| (a.0 - q).abs().total_cmp(&(b.0 - q).abs()));
+        let ((q1, l1), (q2, l2)) = (near[0], near[1]);
+        let (lo, hi) = self
+            .checks
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, l)| {
+                (lo.min(l), hi.max(l))
+            });
+        let l = l1 + (l2 - l1) / f64::from(q2 - q1) * f64::from(q - q1);
+        Some(l.clamp(lo - RATIO_REACH, hi + RATIO_REACH).exp())
     }
 
     /// Record an encode of `len` bytes at quality `q`; `same_norm` is the previous encode at the same
@@ -380,7 +415,7 @@ fn fit_one(
                 } else {
                     Stop::Cap
                 };
-                let mut fitted = finish(kind, anim, bytes, q, step, work, Some(cap), stop)?;
+                let fitted = finish(kind, anim, bytes, q, step, work, Some(cap), stop)?;
                 let scope = Scope {
                     side: anim.width(),
                     step,
@@ -992,7 +1027,7 @@ fn search_quality(
             p.len = bytes.len() as f64;
             p.bytes = Some(bytes);
             if p.raw > 0.0 {
-                model.calibration = Some(p.len / p.raw);
+                model.calibrate(p.q, p.len / p.raw);
             }
         }
         Ok(())
@@ -1047,7 +1082,7 @@ fn search_quality(
     let mut last: Option<(f32, f64, f64)> = None;
     for probes_here in 1..=MAX_PROBES {
         let calibrated = is_calibrated(model);
-        let mut p = probe(q, model.calibration)?;
+        let mut p = probe(q, model.calibration_at(q))?;
         work.passes += u32::from(p.bytes.is_some());
         work.estimates += u32::from(p.bytes.is_none());
         // Two estimates measure the slope from their raw figures: their factors may differ (a WebP
@@ -1102,8 +1137,9 @@ fn search_quality(
         }
         // Scale the best estimate so far by the latest calibration: after a full encode that missed, it
         // may no longer fit.
-        if let (Some(l), Some(c)) = (lo.as_mut(), model.calibration)
+        if let Some(l) = lo.as_mut()
             && l.bytes.is_none()
+            && let Some(c) = model.calibration_at(l.q)
         {
             l.len = l.raw * c;
             if l.len > cap_f {
@@ -1280,6 +1316,39 @@ mod tests {
         let at_half = m.size_at(40.0, 2.0).expect("anchored");
         assert!((at_half - 50_000.0).abs() < 1.0, "{at_half}");
         assert_eq!(m.smallest_norm, 100_000.0);
+    }
+
+    #[test]
+    fn calibration_follows_a_ratio_that_drifts_with_quality() {
+        let mut m = SizeModel::new(ImageKind::Webp);
+        assert_eq!(m.calibration_at(20.0), None);
+        m.calibrate(7.0, 8.0);
+        // One check: its ratio everywhere.
+        assert_eq!(m.calibration_at(30.0), Some(8.0));
+        m.calibrate(33.0, 11.3);
+        let at = |q: f32| m.calibration_at(q).expect("calibrated");
+        // Log-linear between the checks: the geometric mean half-way.
+        assert!(
+            (at(20.0) - (8.0f64 * 11.3).sqrt()).abs() < 1e-6,
+            "{}",
+            at(20.0)
+        );
+        assert!((at(7.0) - 8.0).abs() < 1e-9 && (at(33.0) - 11.3).abs() < 1e-9);
+        // Extrapolation stops RATIO_REACH past the ratios seen.
+        assert!(
+            (at(90.0) - 11.3 * RATIO_REACH.exp()).abs() < 1e-6,
+            "{}",
+            at(90.0)
+        );
+        assert!(
+            (at(-50.0) - 8.0 / RATIO_REACH.exp()).abs() < 1e-6,
+            "{}",
+            at(-50.0)
+        );
+        // A new check at a quality already checked replaces it.
+        m.calibrate(33.0, 9.0);
+        assert_eq!(m.checks.len(), 2);
+        assert_eq!(m.calibration_at(33.0).map(|r| (r * 1e6).round()), Some(9e6));
     }
 
     /// A detailed pattern that zooms a little every frame, as `pulse` does.

@@ -42,12 +42,13 @@ ffmpeg_fit() { # frames_dir ext fps template lo hi better(up|down) cap
   echo "$(echo "$t1 - $t0" | bc -l) $n $best_bytes $best_q"
 }
 
-# What to measure an ffmpeg file by: the file itself where our reader reads it (WebP), else its frames
+# What to measure a file by: the file itself where our reader reads it (WebP, with the frame rate and
+# step that line its frames up with the reference), else its frames
 # as ffmpeg decodes them (our readers only read our own WebM muxing and APNG blend and dispose modes;
 # VP9 through libvpx, for its alpha).
 judged() { # file
   case $1 in
-    *.webp) echo "$1" ;;
+    *.webp) echo "$1 $fps $STEP" ;;
     *)
       rm -rf "$OUT/ffdec" && mkdir -p "$OUT/ffdec"
       if [[ $1 == *.webm ]]; then
@@ -68,11 +69,13 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
   t1=$(now)
   local ours_bytes ours_ssim ours_time ours_rss
   ours_bytes=$(stat -c %s "$OUT/ours.$ext")
-  ours_ssim=$("$SSIM" "$OUT/frames-$name" "$OUT/ours.$ext")
-  ours_time=$(echo "$t1 - $t0" | bc -l)
-  ours_rss=$(awk '{printf "%.0f", $1/1024}' "$OUT/rss")
   # ffmpeg keeps the frames ours kept: where the fit lowered the frame rate, ffmpeg's output runs at it.
   RATE=$(sed -n 's/.*"fps": \([0-9.]*\).*/\1/p' "$OUT/ours.json" | head -1)
+  STEP=$(echo "$fps / $RATE + 0.5" | bc -l | cut -d. -f1)
+  # shellcheck disable=SC2046  # judged prints the file and, for WebP, the frame rate and step
+  ours_ssim=$("$SSIM" "$OUT/frames-$name" $(judged "$OUT/ours.$ext"))
+  ours_time=$(echo "$t1 - $t0" | bc -l)
+  ours_rss=$(awk '{printf "%.0f", $1/1024}' "$OUT/rss")
   : > "$OUT/sweep"
   for q in "$@"; do
     local args=${template//Q/$q}
@@ -80,7 +83,7 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
     # shellcheck disable=SC2086
     ffmpeg -v error -y -framerate "$fps" -i "$OUT/frames-$name/%04d.png" -r "$RATE" $args "$OUT/ff.$ext"
     t1=$(now)
-    echo "$q $(stat -c %s "$OUT/ff.$ext") $("$SSIM" "$OUT/frames-$name" "$(judged "$OUT/ff.$ext")") $(echo "$t1 - $t0" | bc -l)" >> "$OUT/sweep"
+    echo "$q $(stat -c %s "$OUT/ff.$ext") $("$SSIM" "$OUT/frames-$name" $(judged "$OUT/ff.$ext")) $(echo "$t1 - $t0" | bc -l)" >> "$OUT/sweep"
   done
   # ffmpeg bytes and time at our SSIM: interpolate between the sweep points around it.
   # "reached" is 0 when no setting of the sweep reaches our SSIM: its best is reported instead.
@@ -112,7 +115,7 @@ run_case() { # name ext platform fps ffmpeg-args-template(with Q) qualities...
     printf '  same job (fit under %s bytes by bisecting its setting): ffmpeg found no setting that fits, %.2f s, %s encodes\n' "$cap" "$fit_s" "$fit_n"
   else
     printf '  same job (fit under %s bytes by bisecting its setting): ffmpeg %.2f s, %s encodes, %s bytes at setting %s, SSIM %s; time ratio soundsticker/ffmpeg = %.2f\n' \
-      "$cap" "$fit_s" "$fit_n" "$fit_bytes" "$fit_q" "$("$SSIM" "$OUT/frames-$name" "$(judged "$OUT/fit.$ext")")" \
+      "$cap" "$fit_s" "$fit_n" "$fit_bytes" "$fit_q" "$("$SSIM" "$OUT/frames-$name" $(judged "$OUT/fit.$ext"))" \
       "$(echo "$ours_time / $fit_s" | bc -l)"
   fi
 }
