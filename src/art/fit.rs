@@ -56,6 +56,7 @@ pub struct Fitted {
     pub side: u32,
     pub quality: f32,
     pub fps: f64,
+    /// Frames encoded (at `fps`; a WebP may store fewer, merging repeats into longer frames).
     pub frames: usize,
     /// Mean SSIM of the decoded file against the rendered frames.
     pub ssim: f64,
@@ -120,10 +121,11 @@ fn typical_slope(kind: ImageKind) -> f64 {
 }
 /// Frame-rate steps tried when quality alone cannot fit: every frame, then every 2nd, 3rd, 4th, 6th.
 const FPS_STEPS: [usize; 5] = [1, 2, 3, 4, 6];
-/// A WebP fit of every frame below this SSIM is compared with a fit of every second frame: WebP has no
-/// motion prediction, so half the frames buy a far higher quality, and at the bottom of its scale
-/// (quality 5-15) a frame is visibly smeared. One bench cover: quality 5 at 20 fps, SSIM 0.941, against
-/// quality 32 at 10 fps, 0.974.
+/// A WebP or APNG fit of every frame below this SSIM is compared with a fit of every second frame:
+/// neither format predicts motion, so half the frames buy a far higher quality, and at the bottom of
+/// the scale a frame is visibly smeared (WebP) or posterised (a palette of a few colours). One bench
+/// cover's WebP: quality 5 at 20 fps, SSIM 0.941, against quality 32 at 10 fps, 0.974. VP9 predicts
+/// motion, and half its frames save far less.
 const HALF_RATE_SSIM: f64 = 0.95;
 /// How much sharper (SSIM) half the frame rate must be to give up the smoother motion.
 const HALF_RATE_GAIN: f64 = 0.01;
@@ -431,7 +433,7 @@ fn fit_one(
                     (best.0.passes, best.0.estimates) = (work.passes, work.estimates);
                     return Ok(best);
                 }
-                if kind == ImageKind::Webp
+                if matches!(kind, ImageKind::Webp | ImageKind::Png)
                     && step == 1
                     && fitted.ssim < HALF_RATE_SSIM
                     && anim.frames.len() >= 4
@@ -1620,16 +1622,22 @@ mod tests {
     }
 
     #[test]
-    fn a_smeared_webp_fit_of_every_frame_gives_way_to_a_sharper_half_rate() {
+    fn a_smeared_fit_of_every_frame_gives_way_to_a_sharper_half_rate() {
+        for kind in [ImageKind::Webp, ImageKind::Png] {
+            smeared_fit_gives_way(kind);
+        }
+    }
+
+    fn smeared_fit_gives_way(kind: ImageKind) {
         let anim = zooming(128, 40);
         let at = |q: f32| EncodeSettings {
             quality: q,
             ..EncodeSettings::default()
         };
         let measure = |q: f32, cap: u64| {
-            let bytes = encode_once(ImageKind::Webp, &anim, at(q)).expect("encode");
+            let bytes = encode_once(kind, &anim, at(q)).expect("encode");
             finish(
-                ImageKind::Webp,
+                kind,
                 &anim,
                 bytes,
                 q,
@@ -1640,21 +1648,14 @@ mod tests {
             )
             .expect("measure")
         };
-        // A cap that every frame fits only at the bottom of WebP's scale.
-        let cap = (encode_once(ImageKind::Webp, &anim, at(MIN_QUALITY))
+        // A cap that every frame fits only at the bottom of the scale.
+        let cap = (encode_once(kind, &anim, at(MIN_QUALITY))
             .expect("encode")
             .len() as f64
             * 1.05) as u64;
         let smeared = measure(MIN_QUALITY, cap);
         assert!(smeared.ssim < HALF_RATE_SSIM, "{}", smeared.ssim);
-        let f = fit(
-            ImageKind::Webp,
-            &anim,
-            EncodeSettings::default(),
-            Some(cap),
-            128,
-        )
-        .expect("fit");
+        let f = fit(kind, &anim, EncodeSettings::default(), Some(cap), 128).expect("fit");
         assert!(f.bytes.len() as u64 <= cap);
         assert_eq!(f.fps, 10.0);
         assert!(
@@ -1665,18 +1666,9 @@ mod tests {
         );
 
         // A cap every frame fits sharply keeps them all.
-        let roomy = encode_once(ImageKind::Webp, &anim, at(60.0))
-            .expect("encode")
-            .len() as u64;
+        let roomy = encode_once(kind, &anim, at(60.0)).expect("encode").len() as u64;
         assert!(measure(60.0, roomy).ssim > HALF_RATE_SSIM);
-        let f = fit(
-            ImageKind::Webp,
-            &anim,
-            EncodeSettings::default(),
-            Some(roomy),
-            128,
-        )
-        .expect("fit");
+        let f = fit(kind, &anim, EncodeSettings::default(), Some(roomy), 128).expect("fit");
         assert_eq!(f.fps, 20.0);
     }
 
