@@ -497,6 +497,142 @@ fn stickers_better_than_enough_spend_fewer_bytes() {
     }
 }
 
+/// The frames of an animated WebP as libwebp's own tools show them: each frame taken out by `webpmux`,
+/// decoded by `dwebp`, and composited by its offset, blend and dispose modes (WebP container spec),
+/// with its start and end in ms. An independent path to our decoder's: ffmpeg 5.1 cannot decode
+/// animated WebP.
+fn webp_frames_by_libwebp_tools(path: &Path, dir: &Path) -> Vec<(u32, u32, image::RgbaImage)> {
+    let info = tool("webpmux", &["-info", p(path)]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    let (mut w, mut h) = (0u32, 0u32);
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        if let Some(size) = line.strip_prefix("Canvas size: ") {
+            let mut it = size
+                .split(" x ")
+                .map(|v| v.trim().parse::<u32>().expect("canvas size"));
+            (w, h) = (it.next().expect("width"), it.next().expect("height"));
+        }
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // "No.: width height alpha x_offset y_offset duration dispose blend image_size compression"
+        if cols.len() > 8 && cols[0].trim_end_matches(':').parse::<u32>().is_ok() {
+            let num = |i: usize| cols[i].parse::<u32>().expect("number");
+            rows.push((
+                num(4),
+                num(5),
+                num(6),
+                cols[7] == "background",
+                cols[8] == "yes",
+            ));
+        }
+    }
+    let mut canvas = image::RgbaImage::new(w, h);
+    let (mut out, mut t) = (Vec::new(), 0u32);
+    let mut dispose: Option<(u32, u32, u32, u32)> = None;
+    for (i, &(x, y, duration, to_background, blend)) in rows.iter().enumerate() {
+        if let Some((dx, dy, dw, dh)) = dispose.take() {
+            for yy in dy..dy + dh {
+                for xx in dx..dx + dw {
+                    canvas.put_pixel(xx, yy, image::Rgba([0, 0, 0, 0]));
+                }
+            }
+        }
+        let (one, png) = (dir.join("frame.webp"), dir.join("frame.png"));
+        tool(
+            "webpmux",
+            &[
+                "-get",
+                "frame",
+                &(i + 1).to_string(),
+                p(path),
+                "-o",
+                p(&one),
+            ],
+        );
+        tool("dwebp", &[p(&one), "-o", p(&png)]);
+        let frame = image::open(&png).expect("dwebp's frame").to_rgba8();
+        for (fx, fy, px) in frame.enumerate_pixels() {
+            let dst = canvas.get_pixel_mut(x + fx, y + fy);
+            if !blend || px[3] == 255 {
+                *dst = *px;
+                continue;
+            }
+            // Blending: source over destination, in straight alpha.
+            let (sa, da) = (f64::from(px[3]) / 255.0, f64::from(dst[3]) / 255.0);
+            let a = sa + da * (1.0 - sa);
+            let mut c = [0u8; 4];
+            for k in 0..3 {
+                if a > 0.0 {
+                    let v = (f64::from(px[k]) * sa + f64::from(dst[k]) * da * (1.0 - sa)) / a;
+                    c[k] = v.round() as u8;
+                }
+            }
+            c[3] = (a * 255.0).round() as u8;
+            *dst = image::Rgba(c);
+        }
+        out.push((t, t + duration, canvas.clone()));
+        t += duration;
+        if to_background {
+            dispose = Some((x, y, frame.width(), frame.height()));
+        }
+    }
+    out
+}
+
+/// The SSIM a WhatsApp sticker reports is what libwebp's own tools show, frame for frame in time,
+/// though libwebp stores a frame that repeats the one before as a longer one.
+#[test]
+fn webp_ssim_agrees_with_libwebps_own_tools() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (_, logo) = covers(d);
+    let audio = d.join("clip.wav");
+    music_wav(&audio, 48_000, 2, 3.0, 0.4);
+    let (out, frames) = (d.join("sticker.webp"), d.join("frames"));
+    let r = run_json(&[
+        "cover",
+        p(&logo),
+        "--audio",
+        p(&audio),
+        "--platform",
+        "whatsapp",
+        "--save-frames",
+        p(&frames),
+        "-o",
+        p(&out),
+    ]);
+    let shown = webp_frames_by_libwebp_tools(&out, d);
+    let encoded = r["frames"].as_u64().expect("frames") as usize;
+    assert!(
+        shown.len() < encoded,
+        "no repeated frames were merged ({} stored, {encoded} encoded): the check would not tell",
+        shown.len()
+    );
+    let fps = r["fps"].as_f64().expect("fps");
+    let rendered = std::fs::read_dir(&frames).expect("frames").count();
+    let step = (rendered as f64 / encoded as f64).round() as usize;
+    let mut sum = 0.0;
+    for k in 0..encoded {
+        // The middle of encoded frame k, and the frame libwebp's tools show then.
+        let at = ((k as f64 + 0.5) * 1000.0 / fps) as u32;
+        let (_, _, img) = shown
+            .iter()
+            .find(|(start, end, _)| (*start..*end).contains(&at))
+            .unwrap_or_else(|| shown.last().expect("a frame"));
+        let want = image::open(frames.join(format!("{:04}.png", k * step)))
+            .expect("rendered frame")
+            .to_rgba8();
+        sum += soundsticker::art::quality::ssim(&want, img);
+    }
+    let measured = sum / encoded as f64;
+    let reported = r["ssim"].as_f64().expect("ssim");
+    // Reported over 8 frames, measured over all: within 0.005.
+    assert!(
+        (measured - reported).abs() < 0.005,
+        "libwebp's tools {measured:.4}, reported {reported:.4}"
+    );
+}
+
 #[test]
 fn rendering_is_reproducible() {
     let dir = tempdir();
