@@ -200,9 +200,8 @@ struct SizeModel {
     /// The smallest encode seen, normalised: no lower frame rate or size needs less than this / norm
     /// (bytes shrink less than linearly with frames).
     smallest_norm: f64,
-    /// Full size over estimate, from the last estimate checked by a full encode.
-    calibration: Option<f64>,
-    /// Every check so far: (quality, ln(full size over estimate)), one per quality.
+    /// Every estimate checked by a full encode so far: (quality, full size over estimate), one per
+    /// quality, the latest last.
     checks: Vec<(f32, f64)>,
 }
 
@@ -215,16 +214,14 @@ impl SizeModel {
             slope: typical_slope(kind),
             anchor: None,
             smallest_norm: f64::INFINITY,
-            calibration: None,
             checks: Vec::new(),
         }
     }
 
     /// Record a full encode that checked an estimate at quality `q`: full size over estimate.
     fn calibrate(&mut self, q: f32, ratio: f64) {
-        self.calibration = Some(ratio);
         self.checks.retain(|&(q0, _)| (q0 - q).abs() > 0.5);
-        self.checks.push((q, ratio.max(1e-9).ln()));
+        self.checks.push((q, ratio.max(1e-9)));
     }
 
     /// Full size over estimate at quality `q`: the latest check's, or, once two checks at different
@@ -235,15 +232,16 @@ impl SizeModel {
     fn calibration_at(&self, q: f32) -> Option<f64> {
         let mut near: Vec<(f32, f64)> = self.checks.clone();
         if near.len() < 2 {
-            return self.calibration;
+            return self.checks.last().map(|&(_, r)| r);
         }
         near.sort_by(|a, b| (a.0 - q).abs().total_cmp(&(b.0 - q).abs()));
-        let ((q1, l1), (q2, l2)) = (near[0], near[1]);
+        let ((q1, r1), (q2, r2)) = (near[0], near[1]);
+        let (l1, l2) = (r1.ln(), r2.ln());
         let (lo, hi) = self
             .checks
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, l)| {
-                (lo.min(l), hi.max(l))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, r)| {
+                (lo.min(r.ln()), hi.max(r.ln()))
             });
         let l = l1 + (l2 - l1) / f64::from(q2 - q1) * f64::from(q - q1);
         Some(l.clamp(lo - RATIO_REACH, hi + RATIO_REACH).exp())
@@ -385,7 +383,8 @@ fn fit_one(
         };
         let area_gain = 1.0 / f64::from(scale * scale);
         let webp_ratios = std::cell::RefCell::new(Vec::new());
-        // A WebP fit of every frame too blurred to keep without comparing it with half the frame rate.
+        // A WebP or APNG fit of every frame below `HALF_RATE_SSIM`, held until the next frame rate's
+        // fit is compared with it.
         let mut full_rate: Option<(Fitted, Scope)> = None;
         for step in FPS_STEPS {
             if step > 1 && anim.frames.len() / step < 2 {
@@ -1052,13 +1051,13 @@ fn search_quality(
     // off, and a full encode that misses costs many estimates (at the lowest quality there is no lower
     // one to try instead).
     let limit = |p: &Probe, model: &SizeModel| {
-        if p.bytes.is_none() && model.calibration.is_none() && p.q > MIN_QUALITY {
+        if p.bytes.is_none() && model.checks.is_empty() && p.q > MIN_QUALITY {
             cap_f * UNCHECKED_ROOM
         } else {
             cap_f
         }
     };
-    let is_calibrated = |model: &SizeModel| model.calibration.is_some() || trusted;
+    let is_calibrated = |model: &SizeModel| !model.checks.is_empty() || trusted;
     // An unchecked answer at `q` that looks better than enough gives way to the lowest quality that is
     // enough, when estimates tell: that quality's probe, still to encode.
     let enough_instead = |q: f32, work: &mut Work| -> Result<Option<Probe>> {
