@@ -37,7 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let bytes = std::fs::read(&file)?;
         match timing {
             Some((fps, step)) if kind == ImageKind::Webp => {
-                let slots = Animation::at_fps(reference.clone(), fps).decimated_durations(step);
+                let slots = Animation::decimate_durations(
+                    &Animation::durations_at_fps(reference.len(), fps),
+                    step,
+                );
                 decode_where(kind, &bytes, Some(&slots), &|_| true)?
                     .kept
                     .into_iter()

@@ -72,25 +72,72 @@ fn webpinfo_ok(path: &Path) -> String {
     text
 }
 
-/// (frames, total duration ms) from webpmux -info.
-fn webpmux_frames(path: &Path) -> (usize, u32) {
+/// One stored frame of an animated WebP as `webpmux -info` lists it.
+struct WebpmuxFrame {
+    x: u32,
+    y: u32,
+    duration: u32,
+    dispose_to_background: bool,
+    blend: bool,
+}
+
+/// Canvas size and stored frames from `webpmux -info` (a still image lists no frames).
+fn webpmux_info(path: &Path) -> ((u32, u32), Vec<WebpmuxFrame>) {
     let out = tool("webpmux", &["-info", p(path)]);
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut frames = 0;
-    let mut total = 0;
+    let mut canvas = (0, 0);
+    let mut frames = Vec::new();
     for line in text.lines() {
+        if let Some(size) = line.strip_prefix("Canvas size: ") {
+            let mut it = size
+                .split(" x ")
+                .map(|v| v.trim().parse::<u32>().expect("canvas size"));
+            canvas = (it.next().expect("width"), it.next().expect("height"));
+        }
         let cols: Vec<&str> = line.split_whitespace().collect();
-        // Frame rows: "  1:   512   512   yes     0     0    50  ..." (no., width, height, alpha, x, y, duration)
-        if cols
-            .first()
-            .is_some_and(|c| c.ends_with(':') && c.trim_end_matches(':').parse::<u32>().is_ok())
-            && cols.len() > 6
-        {
-            frames += 1;
-            total += cols[6].parse::<u32>().unwrap_or(0);
+        // Frame rows: "No.: width height alpha x_offset y_offset duration dispose blend image_size
+        // compression", e.g. "  1:   512   512   yes     0     0    50   none   no   14512   lossy".
+        if cols.len() > 8 && cols[0].trim_end_matches(':').parse::<u32>().is_ok() {
+            let num = |i: usize| cols[i].parse::<u32>().expect("number");
+            frames.push(WebpmuxFrame {
+                x: num(4),
+                y: num(5),
+                duration: num(6),
+                dispose_to_background: cols[7] == "background",
+                blend: cols[8] == "yes",
+            });
         }
     }
-    (frames, total)
+    (canvas, frames)
+}
+
+/// (frames, total duration ms) from webpmux -info.
+fn webpmux_frames(path: &Path) -> (usize, u32) {
+    let (_, frames) = webpmux_info(path);
+    (frames.len(), frames.iter().map(|f| f.duration).sum())
+}
+
+/// `soundsticker cover COVER --audio AUDIO --platform PLATFORM [extra] --save-frames FRAMES -o OUT`,
+/// its JSON report.
+fn cover_with_frames(
+    cover: &Path,
+    audio: &Path,
+    platform: &str,
+    extra: &[&str],
+    out: &Path,
+    frames: &Path,
+) -> serde_json::Value {
+    let mut args = vec![
+        "cover",
+        p(cover),
+        "--audio",
+        p(audio),
+        "--platform",
+        platform,
+    ];
+    args.extend(extra);
+    args.extend(["--save-frames", p(frames), "-o", p(out)]);
+    run_json(&args)
 }
 
 #[test]
@@ -363,20 +410,14 @@ fn discord_stickers_are_palette_apngs_closer_to_the_render_than_truecolour() {
     let mut psnr = Vec::new();
     for colours in ["palette", "truecolour"] {
         let (out, frames) = (d.join(format!("{colours}.png")), d.join(colours));
-        let r = run_json(&[
-            "cover",
-            p(&photo),
-            "--audio",
-            p(&audio),
-            "--platform",
+        let r = cover_with_frames(
+            &photo,
+            &audio,
             "discord",
-            "--apng",
-            colours,
-            "--save-frames",
-            p(&frames),
-            "-o",
-            p(&out),
-        ]);
+            &["--apng", colours],
+            &out,
+            &frames,
+        );
         let bytes = std::fs::read(&out).expect("sticker");
         assert!(bytes.len() <= 524_288, "{colours}: {} bytes", bytes.len());
         // IHDR's colour type: 3 indexed, 6 RGBA.
@@ -453,20 +494,14 @@ fn stickers_better_than_enough_spend_fewer_bytes() {
                 d.join(format!("{platform}-{enough}.{ext}")),
                 d.join(format!("{platform}-{enough}")),
             );
-            let r = run_json(&[
-                "cover",
-                p(&logo),
-                "--audio",
-                p(&audio),
-                "--platform",
+            let r = cover_with_frames(
+                &logo,
+                &audio,
                 platform,
-                "--enough-ssim",
-                enough,
-                "--save-frames",
-                p(&frames),
-                "-o",
-                p(&out),
-            ]);
+                &["--enough-ssim", enough],
+                &out,
+                &frames,
+            );
             let bytes = std::fs::metadata(&out).expect("sticker").len();
             (out, frames, r, bytes)
         };
@@ -502,34 +537,12 @@ fn stickers_better_than_enough_spend_fewer_bytes() {
 /// with its start and end in ms. An independent path to our decoder's: ffmpeg 5.1 cannot decode
 /// animated WebP.
 fn webp_frames_by_libwebp_tools(path: &Path, dir: &Path) -> Vec<(u32, u32, image::RgbaImage)> {
-    let info = tool("webpmux", &["-info", p(path)]);
-    let text = String::from_utf8_lossy(&info.stdout);
-    let (mut w, mut h) = (0u32, 0u32);
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(size) = line.strip_prefix("Canvas size: ") {
-            let mut it = size
-                .split(" x ")
-                .map(|v| v.trim().parse::<u32>().expect("canvas size"));
-            (w, h) = (it.next().expect("width"), it.next().expect("height"));
-        }
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        // "No.: width height alpha x_offset y_offset duration dispose blend image_size compression"
-        if cols.len() > 8 && cols[0].trim_end_matches(':').parse::<u32>().is_ok() {
-            let num = |i: usize| cols[i].parse::<u32>().expect("number");
-            rows.push((
-                num(4),
-                num(5),
-                num(6),
-                cols[7] == "background",
-                cols[8] == "yes",
-            ));
-        }
-    }
+    let ((w, h), rows) = webpmux_info(path);
     let mut canvas = image::RgbaImage::new(w, h);
     let (mut out, mut t) = (Vec::new(), 0u32);
     let mut dispose: Option<(u32, u32, u32, u32)> = None;
-    for (i, &(x, y, duration, to_background, blend)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
+        let (x, y) = (row.x, row.y);
         if let Some((dx, dy, dw, dh)) = dispose.take() {
             for yy in dy..dy + dh {
                 for xx in dx..dx + dw {
@@ -553,7 +566,7 @@ fn webp_frames_by_libwebp_tools(path: &Path, dir: &Path) -> Vec<(u32, u32, image
         let frame = image::open(&png).expect("dwebp's frame").to_rgba8();
         for (fx, fy, px) in frame.enumerate_pixels() {
             let dst = canvas.get_pixel_mut(x + fx, y + fy);
-            if !blend || px[3] == 255 {
+            if !row.blend || px[3] == 255 {
                 *dst = *px;
                 continue;
             }
@@ -570,9 +583,9 @@ fn webp_frames_by_libwebp_tools(path: &Path, dir: &Path) -> Vec<(u32, u32, image
             c[3] = (a * 255.0).round() as u8;
             *dst = image::Rgba(c);
         }
-        out.push((t, t + duration, canvas.clone()));
-        t += duration;
-        if to_background {
+        out.push((t, t + row.duration, canvas.clone()));
+        t += row.duration;
+        if row.dispose_to_background {
             dispose = Some((x, y, frame.width(), frame.height()));
         }
     }
@@ -589,18 +602,7 @@ fn webp_ssim_agrees_with_libwebps_own_tools() {
     let audio = d.join("clip.wav");
     music_wav(&audio, 48_000, 2, 3.0, 0.4);
     let (out, frames) = (d.join("sticker.webp"), d.join("frames"));
-    let r = run_json(&[
-        "cover",
-        p(&logo),
-        "--audio",
-        p(&audio),
-        "--platform",
-        "whatsapp",
-        "--save-frames",
-        p(&frames),
-        "-o",
-        p(&out),
-    ]);
+    let r = cover_with_frames(&logo, &audio, "whatsapp", &[], &out, &frames);
     let shown = webp_frames_by_libwebp_tools(&out, d);
     let encoded = r["frames"].as_u64().expect("frames") as usize;
     assert!(

@@ -46,18 +46,22 @@ pub struct Animation {
 impl Animation {
     /// Frames at `fps` for a loop of `total_ms`: durations are whole milliseconds whose sum is exact.
     pub fn at_fps(frames: Vec<RgbaImage>, fps: f64) -> Self {
-        let n = frames.len();
-        let durations_ms = (0..n)
+        let durations_ms = Self::durations_at_fps(frames.len(), fps);
+        Animation {
+            frames,
+            durations_ms,
+        }
+    }
+
+    /// The durations `at_fps` gives `n` frames: whole milliseconds whose sum is exact.
+    pub fn durations_at_fps(n: usize, fps: f64) -> Vec<u32> {
+        (0..n)
             .map(|i| {
                 let a = (i as f64 * 1000.0 / fps).round() as u32;
                 let b = ((i + 1) as f64 * 1000.0 / fps).round() as u32;
                 b - a
             })
-            .collect();
-        Animation {
-            frames,
-            durations_ms,
-        }
+            .collect()
     }
 
     pub fn width(&self) -> u32 {
@@ -84,7 +88,12 @@ impl Animation {
 
     /// The frame durations `decimate(step)` gives, without copying frames.
     pub fn decimated_durations(&self, step: usize) -> Vec<u32> {
-        self.durations_ms
+        Self::decimate_durations(&self.durations_ms, step)
+    }
+
+    /// `durations` of every `step` frames summed: the durations of every `step`-th frame kept.
+    pub fn decimate_durations(durations: &[u32], step: usize) -> Vec<u32> {
+        durations
             .chunks(step.max(1))
             .map(|d| d.iter().sum())
             .collect()
