@@ -143,6 +143,11 @@ pub const STICKER_RULES: &[StickerRules] = &[
     },
 ];
 
+/// Telegram's search keywords per sticker: at most this many (Bot API, InputSticker.keywords)...
+pub const TELEGRAM_MAX_KEYWORDS: usize = 20;
+/// ... of at most this many characters in all.
+pub const TELEGRAM_KEYWORD_CHARS: usize = 64;
+
 impl Platform {
     /// Every platform, in table order.
     pub const ALL: [Platform; 4] = [

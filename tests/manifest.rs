@@ -216,6 +216,67 @@ fn new_rules_and_the_schema_key() {
     assert!(issues_of(&enough_ok).is_empty(), "enough_ssim 1 is allowed");
 }
 
+/// Links and e-mail as WhatsApp's validator accepts them, and Telegram's keyword limits.
+#[test]
+fn links_e_mail_and_keywords_follow_the_platforms() {
+    let contact = |website: &str, email: &str| {
+        GOOD.replacen(
+            r#""publisher": "Label","#,
+            &format!(r#""publisher": "Label", "website": "{website}", "email": "{email}","#),
+            1,
+        )
+    };
+    let ok = contact("https://label.example/stickers", "press@label.example");
+    assert!(issues_of(&ok).is_empty(), "{:#?}", issues_of(&ok));
+    let bad = issues_of(&contact("label.example", "press@label"));
+    has(&bad, "/website", 4, "not a web link");
+    has(&bad, "/email", 4, "not an e-mail address");
+    assert_eq!(bad.len(), 2, "{bad:#?}");
+
+    let keywords = |list: &str| {
+        GOOD.replace(r#"["whatsapp", "signal"]"#, r#"["whatsapp", "telegram"]"#)
+            .replacen(
+                r#""cover": "cover.png","#,
+                r#""cover": "cover.png", "telegram": { "bot_username": "label_bot" },"#,
+                1,
+            )
+            .replace(
+                r#""emojis": ["👋"]"#,
+                &format!(r#""emojis": ["👋"], "keywords": {list}"#),
+            )
+    };
+    // 64 characters in all is the limit: 4 × 16.
+    let sixteen = format!(r#""{}""#, "k".repeat(16));
+    let at_limit = format!("[{}]", [sixteen.as_str(); 4].join(", "));
+    assert!(issues_of(&keywords(&at_limit)).is_empty());
+    let over = at_limit.replacen(']', r#", "x"]"#, 1);
+    has(
+        &issues_of(&keywords(&over)),
+        "/stickers/2/keywords",
+        10,
+        "up to 20 keywords of 64 characters in all (has 5 of 65)",
+    );
+    let many = format!("[{}]", [r#""a""#; 21].join(", "));
+    has(
+        &issues_of(&keywords(&many)),
+        "/stickers/2/keywords",
+        10,
+        "(has 21 of 21)",
+    );
+    has(
+        &issues_of(&keywords(r#"["drums", " "]"#)),
+        "/stickers/2/keywords/1",
+        10,
+        "cannot be empty",
+    );
+    // Without Telegram the limit does not apply.
+    let no_telegram = GOOD.replace(
+        r#""emojis": ["👋"]"#,
+        &format!(r#""emojis": ["👋"], "keywords": {many}"#),
+    );
+    assert!(issues_of(&no_telegram).is_empty());
+}
+
 /// The command line: every kind of bad manifest exits 2, names the JSON pointer and line on stderr
 /// and in the `--json` error, and writes nothing at all (no output, staging or cache folder).
 #[test]

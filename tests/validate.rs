@@ -150,6 +150,76 @@ fn a_valid_pack_passes_and_every_broken_rule_is_named() {
     assert!(r.contains("tray icon must be a still 96×96 PNG"), "{r}");
 }
 
+/// Links, e-mail and store hosts as WhatsApp's StickerPackValidator checks them; Telegram's keywords.
+#[test]
+fn links_e_mail_and_keywords_are_checked() {
+    let dir = tempdir();
+    let d = dir.path();
+    make_pack(d);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let path = d.join("contents.json");
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        f(&mut v);
+        std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
+    };
+    edit(&|v| {
+        v["android_play_store_link"] = "https://play.google.com/store/apps/details?id=x".into();
+        v["ios_app_store_link"] = "https://itunes.apple.com/app/id1".into();
+        let pack = &mut v["sticker_packs"][0];
+        pack["publisher_website"] = "https://label.example".into();
+        pack["privacy_policy_website"] = "http://label.example/privacy".into();
+        pack["publisher_email"] = "press@label.example".into();
+    });
+    let (code, v) = validate(d);
+    assert_eq!(code, 0, "{v}");
+    edit(&|v| {
+        v["android_play_store_link"] = "https://play.google.com.example/x".into();
+        v["ios_app_store_link"] = "itunes.apple.com/app/id1".into();
+        let pack = &mut v["sticker_packs"][0];
+        pack["publisher_website"] = "www.label.example".into();
+        pack["license_agreement_website"] = "ftp://label.example/licence".into();
+        pack["publisher_email"] = "press at label.example".into();
+    });
+    let (code, v) = validate(d);
+    assert_eq!(code, 1);
+    let r = rules(&v);
+    for says in [
+        "android_play_store_link `https://play.google.com.example/x` must be an http(s) link on play.google.com",
+        "ios_app_store_link `itunes.apple.com/app/id1` must be an http(s) link on itunes.apple.com",
+        "publisher_website `www.label.example` must be an http",
+        "license_agreement_website `ftp://label.example/licence` must be an http",
+        "publisher_email `press at label.example` is not an e-mail address",
+    ] {
+        assert!(r.contains(says), "{says}: {r}");
+    }
+    assert_eq!(v["violations"].as_array().map(Vec::len), Some(5), "{r}");
+
+    // Telegram: 21 keywords, and 65 characters in 2.
+    let set = |keywords: serde_json::Value| {
+        std::fs::write(
+            d.join("set.json"),
+            serde_json::json!({
+                "name": "pack_by_label_bot", "title": "Pack",
+                "stickers": [{ "sticker": "a.webp", "emoji_list": ["🎵"], "keywords": keywords }],
+            })
+            .to_string(),
+        )
+        .expect("set.json");
+        let out = run(&["--json", "validate", p(d), "--platform", "telegram"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        (out.status.code(), rules(&v))
+    };
+    let (code, r) = set(serde_json::json!(["drums", "intro"]));
+    assert_eq!(code, Some(0), "{r}");
+    let (code, r) = set(serde_json::json!(vec!["k"; 21]));
+    assert_eq!(code, Some(1));
+    assert!(r.contains("has 21 keywords of 21 characters"), "{r}");
+    let (code, r) = set(serde_json::json!(["k".repeat(40), "k".repeat(25)]));
+    assert_eq!(code, Some(1));
+    assert!(r.contains("has 2 keywords of 65 characters"), "{r}");
+}
+
 #[test]
 fn archives_are_validated_too() {
     let dir = tempdir();

@@ -3,13 +3,14 @@
 //! checks that need the files it names.
 
 use super::json_pos::locate;
+use super::links;
 use crate::art::shape::Shape;
 use crate::art::styles::Style;
 use crate::audio::channels::ChannelMode;
 use crate::audio::fade::FadeCurve;
 use crate::audio::source::Source;
 use crate::error::{Error, Result};
-use crate::platform::Platform;
+use crate::platform::{Platform, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS};
 use crate::timecode::Timecode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,10 @@ pub struct Manifest {
     pub publisher: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The publisher's web site: a full http:// or https:// URL (WhatsApp's `publisher_website`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// The publisher's e-mail address (WhatsApp's `publisher_email`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Licence of the pack's contents, e.g. an SPDX identifier.
@@ -146,6 +149,7 @@ pub struct Sticker {
     /// Accessibility text (WhatsApp: at most 255 characters for animated stickers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,
+    /// Search keywords (Telegram: at most 20, of 64 characters in all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,6 +329,19 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
             "use only letters, digits, `_`, `-`, `.`, `'`, `,` and spaces, and no `..`".into(),
         );
     }
+    // WhatsApp's contents.json carries both, and its validator refuses a pack whose link is not an
+    // http(s) URL or whose e-mail does not look like one (links.rs).
+    if let Some(problem) = man.website.as_deref().and_then(links::link_problem) {
+        report("/website".into(), problem);
+    }
+    if let Some(email) = &man.email
+        && !links::is_email(email)
+    {
+        report(
+            "/email".into(),
+            format!("`{email}` is not an e-mail address (name@domain.example)"),
+        );
+    }
     check_file(m, &man.cover, "/cover", report);
     if man.platforms.is_empty() {
         report(
@@ -411,6 +428,26 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
                     format!("`{e}` is not a single emoji"),
                 );
             }
+        }
+        for (k, word) in s.keywords.iter().enumerate() {
+            if word.trim().is_empty() {
+                report(
+                    format!("{at}/keywords/{k}"),
+                    "a keyword cannot be empty".into(),
+                );
+            }
+        }
+        let keyword_chars: usize = s.keywords.iter().map(|k| k.chars().count()).sum();
+        if man.platforms.contains(&Platform::Telegram)
+            && (s.keywords.len() > TELEGRAM_MAX_KEYWORDS || keyword_chars > TELEGRAM_KEYWORD_CHARS)
+        {
+            report(
+                format!("{at}/keywords"),
+                format!(
+                    "Telegram takes up to {TELEGRAM_MAX_KEYWORDS} keywords of {TELEGRAM_KEYWORD_CHARS} characters in all (has {} of {keyword_chars}); keep the ones people search for",
+                    s.keywords.len()
+                ),
+            );
         }
         if let Some(alt) = &s.alt
             && alt.chars().count() > 255

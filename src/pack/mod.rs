@@ -9,6 +9,7 @@ pub mod cache;
 pub mod init;
 pub mod inspect;
 pub mod json_pos;
+pub mod links;
 pub mod manifest;
 pub mod preview;
 pub mod report;

@@ -2,9 +2,12 @@
 //! every violation with the file and the rule's source. Image rules come from the platform table.
 
 use super::inspect::{ImageFacts, inspect};
+use super::links;
 use crate::audio::source::Source;
 use crate::error::{Error, Result};
-use crate::platform::{ImageKind, Platform, SizeRule};
+use crate::platform::{
+    ImageKind, Platform, SizeRule, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -332,8 +335,45 @@ fn whatsapp(c: &mut Checker) {
     if packs.is_empty() {
         c.fail("contents.json", "has no sticker_packs", WA_SOURCE);
     }
+    // Store links must be on the store's own host (the validator's PLAY_STORE_DOMAIN and
+    // APPLE_STORE_DOMAIN).
+    for (key, host) in [
+        ("android_play_store_link", "play.google.com"),
+        ("ios_app_store_link", "itunes.apple.com"),
+    ] {
+        let link = contents[key].as_str().unwrap_or_default();
+        if !link.is_empty() && links::http_host(link).as_deref() != Some(host) {
+            c.fail(
+                "contents.json",
+                format!("{key} `{link}` must be an http(s) link on {host}"),
+                WA_SOURCE,
+            );
+        }
+    }
     for (i, pack) in packs.iter().enumerate() {
         let at = format!("contents.json sticker_packs[{i}]");
+        for key in [
+            "publisher_website",
+            "privacy_policy_website",
+            "license_agreement_website",
+        ] {
+            let link = pack[key].as_str().unwrap_or_default();
+            if !link.is_empty() && links::http_host(link).is_none() {
+                c.fail(
+                    &at,
+                    format!("{key} `{link}` must be an http:// or https:// URL"),
+                    WA_SOURCE,
+                );
+            }
+        }
+        let email = pack["publisher_email"].as_str().unwrap_or_default();
+        if !email.is_empty() && !links::is_email(email) {
+            c.fail(
+                &at,
+                format!("publisher_email `{email}` is not an e-mail address"),
+                WA_SOURCE,
+            );
+        }
         for key in ["identifier", "name", "publisher"] {
             let n = str_len(&pack[key]);
             if n == 0 || n > 128 {
@@ -482,6 +522,18 @@ fn telegram(c: &mut Checker) {
             20,
             TG_SOURCE,
         );
+        let keywords = s["keywords"].as_array().map_or(&[][..], |v| v.as_slice());
+        let chars: usize = keywords.iter().map(str_len).sum();
+        if keywords.len() > TELEGRAM_MAX_KEYWORDS || chars > TELEGRAM_KEYWORD_CHARS {
+            c.fail(
+                &file,
+                format!(
+                    "has {} keywords of {chars} characters; Telegram takes up to {TELEGRAM_MAX_KEYWORDS} of {TELEGRAM_KEYWORD_CHARS} in all",
+                    keywords.len()
+                ),
+                TG_SOURCE,
+            );
+        }
     }
     if let Some(thumb) = set["thumbnail"].as_str() {
         let bytes = std::fs::read(c.root.join(thumb)).unwrap_or_default();
