@@ -119,8 +119,22 @@ impl Sticker<'_> {
             return Ok((meta.clone(), Origin::Reused));
         }
         let job = self.job;
+        let keep = |meta: &FileMeta| -> Result<()> {
+            let value = serde_json::to_value(meta).map_err(|e| Error::Encode {
+                detail: format!("cache metadata: {e}"),
+            })?;
+            for sink in job.sinks {
+                sink.store(key, &[(role, dest)], &value)?;
+            }
+            Ok(())
+        };
         let (meta, origin) = match restore(job.sources, key, role, dest)? {
-            Some(meta) => (meta, Origin::Restored),
+            // Kept in every sink too: a shard folder must hold its stickers even when they came
+            // from this machine's cache, or a merge on another machine would not find them.
+            Some(meta) => {
+                keep(&meta)?;
+                (meta, Origin::Restored)
+            }
             None if job.require_cached => {
                 let s = &job.m.manifest.stickers[self.index];
                 return Err(Error::Incomplete {
@@ -139,12 +153,7 @@ impl Sticker<'_> {
             None => {
                 let mut meta = make(self)?;
                 meta.output.file = role.into();
-                let value = serde_json::to_value(&meta).map_err(|e| Error::Encode {
-                    detail: format!("cache metadata: {e}"),
-                })?;
-                for sink in job.sinks {
-                    sink.store(key, &[(role, dest)], &value)?;
-                }
+                keep(&meta)?;
                 (meta, Origin::Encoded)
             }
         };
