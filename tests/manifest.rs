@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use soundsticker::Error;
 use soundsticker::pack::manifest::{ManifestIssue, load};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn demo_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
@@ -275,6 +275,48 @@ fn links_e_mail_and_keywords_follow_the_platforms() {
         &format!(r#""emojis": ["👋"], "keywords": {many}"#),
     );
     assert!(issues_of(&no_telegram).is_empty());
+}
+
+/// A build replaces its whole output folder, so it refuses one it did not write: the manifest's own
+/// folder (which holds the manifest, master and cover), a folder of other files, a file. Each refusal
+/// exits 2, names the problem and changes nothing (no staging folder either).
+#[test]
+fn build_never_replaces_what_it_did_not_write() {
+    let (dir, manifest) = pack_with(GOOD);
+    let d = dir.path();
+    let mine = d.join("mine");
+    std::fs::create_dir(&mine).expect("mine");
+    std::fs::write(mine.join("precious.txt"), "keep me").expect("precious");
+    let afile = d.join("afile");
+    std::fs::write(&afile, "a file").expect("afile");
+    let snapshot = || -> Vec<(PathBuf, Vec<u8>)> {
+        let mut all = Vec::new();
+        for path in files_in(d) {
+            if path.is_dir() {
+                for inner in files_in(&path) {
+                    all.push((inner.clone(), std::fs::read(&inner).expect("read")));
+                }
+            } else {
+                all.push((path.clone(), std::fs::read(&path).expect("read")));
+            }
+        }
+        all
+    };
+    let before = snapshot();
+    for (out, says) in [
+        (d, "is inside the output folder"),
+        (mine.as_path(), "holds files soundsticker did not write"),
+        (afile.as_path(), "is a file"),
+    ] {
+        let res = run(&["build", p(&manifest), "--out", p(out)]);
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{out:?}: {err}");
+        assert!(
+            err.contains("--out") && err.contains(says),
+            "{out:?}: {err}"
+        );
+        assert_eq!(snapshot(), before, "{out:?}: nothing may change");
+    }
 }
 
 /// The command line: every kind of bad manifest exits 2, names the JSON pointer and line on stderr

@@ -9,7 +9,7 @@ use super::manifest;
 use super::report::CacheReport;
 pub use super::report::{BuildReport, OutputFile, StickerReport};
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
-use super::staging::Staging;
+use super::staging::{Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -60,6 +60,21 @@ pub fn build(
         check_shard_dir(dir, &m)?;
     }
     let out = opts.out.clone().unwrap_or_else(|| m.dir.join("dist"));
+    let cache_dir = opts
+        .cache
+        .clone()
+        .unwrap_or_else(|| m.dir.join(DEFAULT_CACHE));
+    let mut inputs = vec![
+        m.path.clone(),
+        m.resolve(&m.manifest.cover),
+        cache_dir.clone(),
+    ];
+    for s in &m.manifest.stickers {
+        inputs.push(m.resolve(&s.master));
+        inputs.extend(s.cover.as_deref().map(|c| m.resolve(c)));
+    }
+    inputs.extend(opts.merge.iter().cloned());
+    check_out(&out, &inputs)?;
     let staging = Staging::create(&out)?;
     let st = staging.path();
     // A shard renders into a scratch folder and keeps the results as cache entries.
@@ -78,13 +93,7 @@ pub fn build(
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
     }
 
-    let cache = (!opts.no_cache).then(|| {
-        Cache::best_effort(
-            opts.cache
-                .clone()
-                .unwrap_or_else(|| m.dir.join(DEFAULT_CACHE)),
-        )
-    });
+    let cache = (!opts.no_cache).then(|| Cache::best_effort(cache_dir));
     let mut sources: Vec<Cache> = opts.merge.iter().map(Cache::new).collect();
     let mut sinks: Vec<Cache> = Vec::new();
     if let Some(c) = &cache {

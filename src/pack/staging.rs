@@ -9,6 +9,59 @@ use std::path::{Path, PathBuf};
 
 const STAGING: &str = ".soundsticker-build-";
 const OLD: &str = ".soundsticker-old-";
+/// Marks a folder a build wrote. A build replaces its whole output folder, so it replaces only a
+/// folder that is new, empty or so marked (see `check_out`).
+pub const MARKER: &str = ".soundsticker-output";
+const MARKER_TEXT: &str =
+    "Written by `soundsticker build`: each build replaces this whole folder.\n";
+
+/// Refuse an output folder whose replacement would lose what soundsticker did not write: a file, a
+/// folder holding anything else than an earlier build's output, or one holding any of `inputs` (the
+/// manifest, its masters and images, the cache). A new or empty folder is fine.
+pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let Ok(meta) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    let shown = out.display();
+    if !meta.is_dir() {
+        return Err(Error::invalid(
+            "--out",
+            format!("{shown} is a file; the packs go into a folder: give a new one"),
+        ));
+    }
+    let root = std::fs::canonicalize(out).map_err(|e| Error::read(out, e))?;
+    for input in inputs {
+        if let Ok(path) = std::fs::canonicalize(input)
+            && path.starts_with(&root)
+        {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} is inside the output folder {shown}, which a build replaces; choose another --out",
+                    input.display()
+                ),
+            ));
+        }
+    }
+    let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+    if !empty && !ours(out) {
+        return Err(Error::invalid(
+            "--out",
+            format!(
+                "{shown} holds files soundsticker did not write, and a build replaces its whole output folder; give a new or empty folder, or an earlier build's (marked by {MARKER})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `dir` is an earlier build's output: marked, or (written before the mark) a shard folder or
+/// a folder with the preview page and the canonical pack.
+fn ours(dir: &Path) -> bool {
+    dir.join(MARKER).is_file()
+        || dir.join("shard.json").is_file()
+        || (dir.join("preview.html").is_file() && dir.join("pack").is_dir())
+}
 
 /// A staging folder; removed on drop unless it was swapped into place.
 pub struct Staging {
@@ -44,6 +97,8 @@ impl Staging {
             ))
             .tempdir_in(&parent)
             .map_err(|e| Error::write(out, e))?;
+        let marker = dir.path().join(MARKER);
+        std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::write(&marker, e))?;
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
@@ -210,6 +265,33 @@ mod tests {
         drop(Staging::create(&out).expect("staging"));
         assert!(out.join("a.txt").is_file());
         assert!(!old.exists());
+    }
+
+    #[test]
+    fn only_new_empty_or_earlier_outputs_are_replaced() {
+        let dir = tempfile::tempdir().expect("dir");
+        let d = dir.path();
+        let fine = |out: &Path| check_out(out, &[d.join("pack.json")]).is_ok();
+        assert!(fine(&d.join("new")), "a new folder");
+        std::fs::create_dir(d.join("empty")).expect("empty");
+        assert!(fine(&d.join("empty")));
+        // A build's output is marked; the output folder of the next build of it is accepted.
+        let out = d.join("dist");
+        let staging = Staging::create(&out).expect("staging");
+        std::fs::write(staging.path().join("preview.html"), "page").expect("page");
+        staging.commit().expect("commit");
+        assert!(out.join(MARKER).is_file());
+        assert!(fine(&out));
+        // Outputs of builds before the mark: a shard folder, or the preview page and canonical pack.
+        let legacy = d.join("legacy");
+        std::fs::create_dir_all(legacy.join("pack")).expect("pack");
+        std::fs::write(legacy.join("preview.html"), "page").expect("page");
+        assert!(fine(&legacy));
+        std::fs::remove_dir(legacy.join("pack")).expect("rm");
+        assert!(!fine(&legacy), "a preview page alone is not a build");
+        // An output folder that holds an input, even a marked one.
+        std::fs::write(out.join("pack.json"), "{}").expect("manifest");
+        assert!(check_out(&out, &[out.join("pack.json")]).is_err());
     }
 
     #[test]
