@@ -220,6 +220,72 @@ fn links_e_mail_and_keywords_are_checked() {
     assert!(r.contains("has 2 keywords of 65 characters"), "{r}");
 }
 
+/// A Telegram video sticker made by ffmpeg (its Segment and Void elements have 8-byte sizes) is read
+/// like ours: a valid one passes, and one too long and with audio is reported for that.
+#[test]
+fn other_tools_webm_stickers_are_read() {
+    let dir = tempdir();
+    let d = dir.path();
+    let make = |name: &str, seconds: &str, audio: bool| {
+        let mut args = vec![
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=512x512:r=30",
+        ];
+        if audio {
+            args.extend(["-f", "lavfi", "-i", "sine=f=440"]);
+        }
+        args.extend([
+            "-t",
+            seconds,
+            "-c:v",
+            "libvpx-vp9",
+            "-pix_fmt",
+            "yuv420p",
+            "-b:v",
+            "300k",
+        ]);
+        if audio {
+            args.extend(["-c:a", "libopus"]);
+        }
+        let out = d.join(name);
+        args.push(p(&out));
+        tool("ffmpeg", &args);
+    };
+    make("a.webm", "2", false);
+    let set = |file: &str| {
+        std::fs::write(
+            d.join("set.json"),
+            serde_json::json!({
+                "name": "pack_by_label_bot", "title": "Pack",
+                "stickers": [{ "sticker": file, "emoji_list": ["🎵"] }],
+            })
+            .to_string(),
+        )
+        .expect("set.json");
+        let out = run(&["--json", "validate", p(d), "--platform", "telegram"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        (out.status.code(), rules(&v))
+    };
+    let (code, r) = set("a.webm");
+    assert_eq!(code, Some(0), "{r}");
+    make("b.webm", "4", true);
+    let (code, r) = set("b.webm");
+    assert_eq!(code, Some(1));
+    assert!(
+        r.contains("has an audio track") && r.contains("lasts 40"),
+        "{r}"
+    );
+    assert!(
+        !r.contains("runs at"),
+        "audio blocks are not video frames: {r}"
+    );
+}
+
 #[test]
 fn archives_are_validated_too() {
     let dir = tempdir();

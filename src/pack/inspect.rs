@@ -172,36 +172,74 @@ fn uint(d: &[u8]) -> u64 {
     d.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b))
 }
 
+/// One TrackEntry's fields.
+#[derive(Default)]
+struct Track {
+    number: u64,
+    kind: u64,
+    default_ns: u64,
+    codec: String,
+    width: u32,
+    height: u32,
+    blocks: usize,
+}
+
 fn webm(b: &[u8]) -> Option<ImageFacts> {
-    let mut facts = ImageFacts::empty(ImageKind::Webm);
-    facts.frames = 0;
     let mut scale_ns = 1_000_000f64;
     let mut duration_units = 0f64;
-    let mut default_ns = 0u64;
-    walk(b, 0, b.len(), &mut |id, body| match id {
-        0x2A_D7B1 => scale_ns = uint(body) as f64,
-        0x4489 => {
-            duration_units = match body.len() {
-                4 => f64::from(f32::from_be_bytes(body.try_into().unwrap_or([0; 4]))),
-                8 => f64::from_be_bytes(body.try_into().unwrap_or([0; 8])),
-                _ => 0.0,
+    let mut tracks: Vec<Track> = Vec::new();
+    // Blocks by track number (a SimpleBlock or Block starts with its track number as a vint).
+    let mut blocks: Vec<u64> = Vec::new();
+    walk(b, 0, b.len(), &mut |id, body| {
+        let track = tracks.last_mut();
+        match (id, track) {
+            (0x2A_D7B1, _) => scale_ns = uint(body) as f64,
+            (0x4489, _) => {
+                duration_units = match body.len() {
+                    4 => f64::from(f32::from_be_bytes(body.try_into().unwrap_or([0; 4]))),
+                    8 => f64::from_be_bytes(body.try_into().unwrap_or([0; 8])),
+                    _ => 0.0,
+                }
             }
-        }
-        0x83 if uint(body) == 2 => facts.has_audio = true,
-        0x86 => {
-            let c = String::from_utf8_lossy(body).into_owned();
-            if c.starts_with("V_") {
-                facts.codec = Some(c);
+            (0xAE, _) => tracks.push(Track::default()),
+            (0xD7, Some(t)) => t.number = uint(body),
+            (0x83, Some(t)) => t.kind = uint(body),
+            (0x86, Some(t)) => t.codec = String::from_utf8_lossy(body).into_owned(),
+            (0xB0, Some(t)) => t.width = uint(body) as u32,
+            (0xBA, Some(t)) => t.height = uint(body) as u32,
+            (0x23_E383, Some(t)) => t.default_ns = uint(body),
+            (0xA3 | 0xA1, _) => {
+                if let Some(&first) = body.first() {
+                    let len = first.leading_zeros() as usize + 1;
+                    if len <= 8 && body.len() >= len {
+                        let number = body[1..len]
+                            .iter()
+                            .fold(u64::from(first & (0xFFu16 >> len) as u8), |v, &x| {
+                                (v << 8) | u64::from(x)
+                            });
+                        blocks.push(number);
+                    }
+                }
             }
+            _ => {}
         }
-        0xB0 => facts.width = uint(body) as u32,
-        0xBA => facts.height = uint(body) as u32,
-        0x23_E383 => default_ns = uint(body),
-        0xA3 | 0xA1 => facts.frames += 1,
-        _ => {}
     });
+    for t in &mut tracks {
+        t.blocks = blocks.iter().filter(|&&n| n == t.number).count();
+    }
+    // The video track: type 1, else the first with a picture size.
+    let video = tracks
+        .iter()
+        .find(|t| t.kind == 1)
+        .or_else(|| tracks.iter().find(|t| t.width > 0))?;
+    let mut facts = ImageFacts::empty(ImageKind::Webm);
+    facts.width = video.width;
+    facts.height = video.height;
+    facts.frames = video.blocks;
+    facts.codec = video.codec.starts_with("V_").then(|| video.codec.clone());
+    facts.has_audio = tracks.iter().any(|t| t.kind == 2);
     facts.duration_ms = (duration_units * scale_ns / 1_000_000.0).round() as u32;
-    facts.min_frame_ms = (default_ns / 1_000_000) as u32;
+    facts.min_frame_ms = (video.default_ns / 1_000_000) as u32;
     (facts.width > 0).then_some(facts)
 }
 
@@ -222,6 +260,8 @@ fn walk(d: &[u8], mut pos: usize, end: usize, visit: &mut dyn FnMut(u32, &[u8]))
             return;
         };
         if MASTERS.contains(&id) {
+            // Masters are announced before their children (a TrackEntry starts a new track).
+            visit(id, &[]);
             walk(d, s, e, visit);
         } else if id != 0xA1 || s < e {
             visit(id, &d[s..e]);

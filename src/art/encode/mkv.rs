@@ -153,8 +153,11 @@ pub(crate) fn read_element(data: &[u8], pos: usize) -> Option<(u32, usize, usize
     if size_len > 8 {
         return None;
     }
-    let mut size = u64::from(s0 & (0xFF >> size_len));
-    let mut unknown = size == u64::from(0xFFu8 >> size_len);
+    // The length marker's own bits are not part of the size (all of the first byte for an 8-byte
+    // size, which ffmpeg writes for the Segment and Void elements).
+    let first_bits = (0xFFu16 >> size_len) as u8;
+    let mut size = u64::from(s0 & first_bits);
+    let mut unknown = size == u64::from(first_bits);
     for i in 1..size_len {
         let byte = *data.get(p + i)?;
         unknown &= byte == 0xFF;
@@ -227,6 +230,18 @@ fn find_additional(data: &[u8], mut pos: usize, end: usize) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_byte_and_unknown_sizes_are_read() {
+        // A Void element with an 8-byte size of 2 (as ffmpeg writes), then one byte of something else.
+        let void = [0xEC, 0x01, 0, 0, 0, 0, 0, 0, 2, 0xAA, 0xBB, 0x9F];
+        assert_eq!(read_element(&void, 0), Some((0xEC, 9, 11)));
+        // A Segment of unknown size (all ones) runs to the end of the data.
+        let segment = [
+            0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2,
+        ];
+        assert_eq!(read_element(&segment, 0), Some((0x1853_8067, 12, 14)));
+    }
 
     #[test]
     fn sizes_use_the_shortest_vint() {
