@@ -220,6 +220,80 @@ fn links_e_mail_and_keywords_are_checked() {
     assert!(r.contains("has 2 keywords of 65 characters"), "{r}");
 }
 
+/// contents.json as WhatsApp's parser reads it (unknown fields, types), and sound files on every
+/// platform: a stereo WhatsApp voice note, a Telegram voice clip set.json names but the folder lacks, a
+/// Signal voice file that is not audio.
+#[test]
+fn metadata_shapes_and_sounds_are_checked() {
+    let dir = tempdir();
+    let d = dir.path();
+    make_pack(d);
+    let wav = d.join("clip.wav");
+    music_wav(&wav, 48_000, 2, 1.0, 0.3);
+    tool(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            p(&wav),
+            "-c:a",
+            "libopus",
+            p(&d.join("a.ogg")),
+        ],
+    );
+    let path = d.join("contents.json");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    v["extra"] = "x".into();
+    v["sticker_packs"][0]["avoid_cache"] = "false".into();
+    v["sticker_packs"][0]["stickers"][1]["tags"] = "x".into();
+    std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
+    let (code, v) = validate(d);
+    assert_eq!(code, 1);
+    let r = rules(&v);
+    for says in [
+        "unknown field `extra`",
+        "`avoid_cache` must be true or false",
+        "stickers[1]\",\"rule\":\"unknown field `tags`",
+        "a.ogg\",\"rule\":\"has 2 channels; a voice note is mono",
+    ] {
+        assert!(r.contains(says), "{says}: {r}");
+    }
+    assert!(r.contains("ContentFileParser.java"), "{r}");
+    assert_eq!(v["violations"].as_array().map(Vec::len), Some(4), "{r}");
+
+    std::fs::write(
+        d.join("set.json"),
+        serde_json::json!({
+            "name": "pack_by_label_bot", "title": "Pack",
+            "stickers": [{ "sticker": "a.webp", "emoji_list": ["🎵"], "voice": "gone.ogg" }],
+        })
+        .to_string(),
+    )
+    .expect("set.json");
+    let out = run(&["--json", "validate", p(d), "--platform", "telegram"]);
+    let r = rules(&serde_json::from_slice(&out.stdout).expect("json report"));
+    assert!(
+        r.contains("gone.ogg") && r.contains("is not playable audio"),
+        "{r}"
+    );
+
+    std::fs::write(
+        d.join("manifest.json"),
+        r#"{"title": "P", "author": "L", "stickers": []}"#,
+    )
+    .expect("manifest");
+    std::fs::write(d.join("a.ogg"), "not audio").expect("garbage");
+    let out = run(&["--json", "validate", p(d), "--platform", "signal"]);
+    let r = rules(&serde_json::from_slice(&out.stdout).expect("json report"));
+    assert!(
+        r.contains("a.ogg") && r.contains("is not playable audio"),
+        "{r}"
+    );
+}
+
 /// A Telegram video sticker made by ffmpeg (its Segment and Void elements have 8-byte sizes) is read
 /// like ours: a valid one passes, and one too long and with audio is reported for that.
 #[test]

@@ -34,6 +34,46 @@ const TG_SOURCE: &str = "Telegram Bot API: createNewStickerSet, InputSticker";
 const SIGNAL_SOURCE: &str = "Signal sticker guidelines (sticker-convert presets)";
 const DISCORD_SOURCE: &str = "Discord developer docs: Sticker and Soundboard resources";
 
+/// What a platform's sound files must be.
+struct SoundRule {
+    max_bytes: Option<u64>,
+    max_ms: Option<u64>,
+    /// Ogg Vorbis is accepted as well as Ogg Opus.
+    vorbis_ok: bool,
+    mono: bool,
+    source: &'static str,
+}
+
+const WA_VOICE: SoundRule = SoundRule {
+    max_bytes: Some(16 * 1024 * 1024),
+    max_ms: None,
+    vorbis_ok: false,
+    mono: true,
+    source: "WhatsApp voice notes: mono Ogg Opus, at most 16 MB (platforms.md)",
+};
+const TG_VOICE: SoundRule = SoundRule {
+    max_bytes: Some(50 * 1024 * 1024),
+    max_ms: None,
+    vorbis_ok: false,
+    mono: false,
+    source: "Telegram Bot API sendVoice: Ogg Opus, bots send up to 50 MB",
+};
+/// Signal publishes no sound rules: its voice messages are Ogg Opus, as ours are.
+const SIGNAL_VOICE: SoundRule = SoundRule {
+    max_bytes: None,
+    max_ms: None,
+    vorbis_ok: false,
+    mono: false,
+    source: "Signal voice messages (Ogg Opus)",
+};
+const DC_SOUND: SoundRule = SoundRule {
+    max_bytes: Some(512_000),
+    max_ms: Some(5_200),
+    vorbis_ok: true,
+    mono: false,
+    source: DISCORD_SOURCE,
+};
+
 struct Checker {
     root: PathBuf,
     platform: Platform,
@@ -182,14 +222,8 @@ impl Checker {
     }
 
     /// Check a sound file: Ogg with Opus (or Vorbis where allowed), its bytes and its length.
-    fn sound(
-        &mut self,
-        name: &str,
-        max_bytes: u64,
-        max_ms: Option<u64>,
-        vorbis_ok: bool,
-        source: &str,
-    ) {
+    fn sound(&mut self, name: &str, rule: &SoundRule) {
+        let source = rule.source;
         let path = self.root.join(name);
         self.files += 1;
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -198,7 +232,7 @@ impl Checker {
             Ok(src) => {
                 let info = src.info();
                 let codec_ok = info.container == "ogg"
-                    && (info.codec == "opus" || (vorbis_ok && info.codec == "vorbis"));
+                    && (info.codec == "opus" || (rule.vorbis_ok && info.codec == "vorbis"));
                 if !codec_ok {
                     self.fail(
                         name,
@@ -209,7 +243,14 @@ impl Checker {
                         source,
                     );
                 }
-                if let (Some(max), Some(frames)) = (max_ms, info.declared_frames) {
+                if rule.mono && info.layout.len() != 1 {
+                    self.fail(
+                        name,
+                        format!("has {} channels; a voice note is mono", info.layout.len()),
+                        source,
+                    );
+                }
+                if let (Some(max), Some(frames)) = (rule.max_ms, info.declared_frames) {
                     let ms = frames * 1000 / u64::from(info.rate);
                     if ms > max {
                         self.fail(
@@ -221,10 +262,12 @@ impl Checker {
                 }
             }
         }
-        if bytes > max_bytes {
+        if let Some(max) = rule.max_bytes
+            && bytes > max
+        {
             self.fail(
                 name,
-                format!("is {bytes} bytes; the limit is {max_bytes}"),
+                format!("is {bytes} bytes; the limit is {max}"),
                 source,
             );
         }
@@ -335,6 +378,7 @@ fn whatsapp(c: &mut Checker) {
     if packs.is_empty() {
         c.fail("contents.json", "has no sticker_packs", WA_SOURCE);
     }
+    shape_of_contents(c, &contents);
     // Store links must be on the store's own host (the validator's PLAY_STORE_DOMAIN and
     // APPLE_STORE_DOMAIN).
     for (key, host) in [
@@ -437,15 +481,88 @@ fn whatsapp(c: &mut Checker) {
             }
         }
     }
-    for_each_ogg(c, |c, n| {
-        c.sound(
-            n,
-            16 * 1024 * 1024,
-            None,
-            false,
-            "WhatsApp voice notes: Ogg Opus, at most 16 MB",
-        )
-    });
+    for_each_ogg(c, |c, n| c.sound(n, &WA_VOICE));
+}
+
+/// Fields of WhatsApp's `contents.json` and their types, as its sample apps' parser reads them
+/// (`ContentFileParser.java`): it refuses unknown fields at the top and in a sticker, and a value of
+/// the wrong type anywhere.
+const WA_TOP: [&str; 3] = [
+    "android_play_store_link",
+    "ios_app_store_link",
+    "sticker_packs",
+];
+const WA_PACK_TEXT: [&str; 9] = [
+    "identifier",
+    "name",
+    "publisher",
+    "tray_image_file",
+    "image_data_version",
+    "publisher_email",
+    "publisher_website",
+    "privacy_policy_website",
+    "license_agreement_website",
+];
+const WA_PACK_FLAGS: [&str; 2] = ["avoid_cache", "animated_sticker_pack"];
+const WA_STICKER: [&str; 3] = ["image_file", "emojis", "accessibility_text"];
+const WA_PARSER: &str = "WhatsApp/stickers ContentFileParser.java";
+
+/// Unknown fields and wrong types in `contents.json`.
+fn shape_of_contents(c: &mut Checker, contents: &Value) {
+    let file = "contents.json";
+    let Some(top) = contents.as_object() else {
+        c.fail(file, "must hold a JSON object", WA_PARSER);
+        return;
+    };
+    for (key, value) in top {
+        if !WA_TOP.contains(&key.as_str()) {
+            c.fail(file, format!("unknown field `{key}`"), WA_PARSER);
+        } else if key != "sticker_packs" && !value.is_string() {
+            c.fail(file, format!("`{key}` must be a string"), WA_PARSER);
+        }
+    }
+    let packs = contents["sticker_packs"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    for (i, pack) in packs.iter().enumerate() {
+        let at = format!("{file} sticker_packs[{i}]");
+        for key in WA_PACK_TEXT {
+            if pack.get(key).is_some_and(|v| !v.is_string()) {
+                c.fail(&at, format!("`{key}` must be a string"), WA_PARSER);
+            }
+        }
+        for key in WA_PACK_FLAGS {
+            if pack.get(key).is_some_and(|v| !v.is_boolean()) {
+                c.fail(&at, format!("`{key}` must be true or false"), WA_PARSER);
+            }
+        }
+        let stickers = pack["stickers"].as_array().map_or(&[][..], Vec::as_slice);
+        for (j, sticker) in stickers.iter().enumerate() {
+            let at = format!("{at} stickers[{j}]");
+            for key in sticker.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !WA_STICKER.contains(&key.as_str()) {
+                    c.fail(&at, format!("unknown field `{key}`"), WA_PARSER);
+                }
+            }
+            let image = sticker["image_file"].as_str().unwrap_or_default();
+            if !image.ends_with(".webp") || image.contains("..") || image.contains('/') {
+                c.fail(
+                    &at,
+                    format!("image_file `{image}` must name a .webp file beside contents.json"),
+                    WA_PARSER,
+                );
+            }
+            if !sticker["emojis"].is_array() {
+                c.fail(&at, "`emojis` must be a list", WA_PARSER);
+            }
+            if sticker
+                .get("accessibility_text")
+                .is_some_and(|v| !v.is_string())
+            {
+                c.fail(&at, "`accessibility_text` must be a string", WA_PARSER);
+            }
+        }
+    }
 }
 
 fn tray(c: &mut Checker, name: &str) {
@@ -553,15 +670,19 @@ fn telegram(c: &mut Checker) {
             _ => c.fail(thumb, "thumbnail must be a 100×100 image", TG_SOURCE),
         }
     }
-    for_each_ogg(c, |c, n| {
-        c.sound(
-            n,
-            50 * 1024 * 1024,
-            None,
-            false,
-            "Telegram sendVoice: Ogg Opus",
-        )
+    // The voice clips set.json names, and any other beside them.
+    let mut voices: Vec<String> = stickers
+        .iter()
+        .filter_map(|s| s["voice"].as_str().map(str::to_owned))
+        .collect();
+    for_each_ogg(c, |_, n| {
+        if !voices.iter().any(|v| v == n) {
+            voices.push(n.to_owned());
+        }
     });
+    for v in voices {
+        c.sound(&v, &TG_VOICE);
+    }
 }
 
 fn signal(c: &mut Checker) {
@@ -581,6 +702,7 @@ fn signal(c: &mut Checker) {
         c.image(&file);
         c.emojis(&file, &[s["emoji"].clone()], 1, 1, SIGNAL_SOURCE);
     }
+    for_each_ogg(c, |c, n| c.sound(n, &SIGNAL_VOICE));
 }
 
 fn discord(c: &mut Checker) {
@@ -619,7 +741,7 @@ fn discord(c: &mut Checker) {
         .unwrap_or_default()
     {
         let file = s["sound"].as_str().unwrap_or_default().to_string();
-        c.sound(&file, 512_000, Some(5_200), true, DISCORD_SOURCE);
+        c.sound(&file, &DC_SOUND);
         if !(2..=32).contains(&str_len(&s["name"])) {
             c.fail(
                 &file,
