@@ -142,6 +142,19 @@ fn platform_rules_apply_to_the_pack() {
         6,
         "telegram.bot_username",
     );
+    for bad in ["my__bot", "1st_bot", "bot", "label_robots"] {
+        let named = telegram.replacen(
+            r#""cover": "cover.png","#,
+            &format!(r#""cover": "cover.png", "telegram": {{ "bot_username": "{bad}" }},"#),
+            1,
+        );
+        has(
+            &issues_of(&named),
+            "/telegram/bot_username",
+            5,
+            "a Telegram bot username",
+        );
+    }
     let beyond = GOOD.replace(r#""start": "10s""#, r#""start": "40""#);
     has(
         &issues_of(&beyond),

@@ -102,7 +102,9 @@ pub fn telegram_set(m: &Manifest, stickers: &[Rendered]) -> Value {
     };
     let suffix = format!("_by_{bot}");
     let keep = 64usize.saturating_sub(suffix.len());
-    let name = format!("{}{suffix}", &base[..base.len().min(keep)]);
+    // Cut to fit 64 characters, never leaving an `_` before the suffix's (`__` is not allowed).
+    let cut = base[..base.len().min(keep)].trim_end_matches('_');
+    let name = format!("{cut}{suffix}");
     json!({
         "name": name,
         "title": m.name.chars().take(64).collect::<String>(),
@@ -278,5 +280,18 @@ mod tests {
         let name = v["name"].as_str().expect("name");
         assert_eq!(name, "my_pack_by_label_bot");
         assert!(name.len() <= 64 && !name.contains("__"));
+        // A long identifier cut where an `_` falls just before the suffix.
+        let mut m = manifest();
+        m.identifier =
+            "a-very-long identifier, with 'quotes' and spaces and more text to exceed the limits ok"
+                .into();
+        m.telegram = Some(crate::pack::manifest::TelegramSettings {
+            bot_username: "My_Sticker_Bot".into(),
+            static_fallback: false,
+        });
+        let v = telegram_set(&m, &[sticker(1)]);
+        let name = v["name"].as_str().expect("name");
+        assert!(name.len() <= 64 && !name.contains("__"), "{name}");
+        assert!(name.ends_with("_spaces_by_My_Sticker_Bot"), "{name}");
     }
 }

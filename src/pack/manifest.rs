@@ -364,13 +364,16 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
                 "building for Telegram needs `telegram.bot_username` (set names end in `_by_<bot>`)".into(),
             ),
             Some(t) => {
-                let ok = !t.bot_username.is_empty()
-                    && t.bot_username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && t.bot_username.to_ascii_lowercase().ends_with("bot");
+                let name = &t.bot_username;
+                let ok = (5..=32).contains(&name.len())
+                    && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.contains("__")
+                    && name.to_ascii_lowercase().ends_with("bot");
                 if !ok {
                     report(
                         "/telegram/bot_username".into(),
-                        "a Telegram bot username: letters, digits and `_`, ending in `bot`".into(),
+                        "a Telegram bot username: 5 to 32 letters, digits and single `_`, starting with a letter and ending in `bot`".into(),
                     );
                 }
             }
