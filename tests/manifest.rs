@@ -484,6 +484,52 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     let again = run(&["init", p(&pack)]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // Short masters, one-letter names, a master's own art and a named pack cover: the scaffold for
+    // every platform still loads cleanly.
+    let mixed = d.join("mixed");
+    std::fs::create_dir(&mixed).expect("dir");
+    music_wav(&mixed.join("a.wav"), 48_000, 2, 2.0, 0.3);
+    music_wav(&mixed.join("b.wav"), 48_000, 2, 6.0, 0.3);
+    for art in ["b.png", "cover.png"] {
+        std::fs::copy(demo_dir().join("cover.png"), mixed.join(art)).expect("copy");
+    }
+    run_ok(&["init", p(&mixed)]);
+    let m = load(&mixed.join("pack.json")).expect("the scaffold loads cleanly");
+    assert_eq!(m.manifest.cover, "cover.png");
+    let a = &m.manifest.stickers[0];
+    let length: soundsticker::Timecode = a
+        .duration
+        .as_deref()
+        .expect("duration")
+        .parse()
+        .expect("tc");
+    assert!(
+        length.as_secs_f64() <= 2.0,
+        "a 2 s master gives at most 2 s: {length}"
+    );
+    assert_eq!(a.title.as_deref(), Some("Track a"));
+    let b: Vec<_> = m
+        .manifest
+        .stickers
+        .iter()
+        .filter(|s| s.master == "b.wav")
+        .collect();
+    assert_eq!(
+        b.len(),
+        2,
+        "two stickers from b make the three WhatsApp needs"
+    );
+    assert_eq!(b[0].cover.as_deref(), Some("b.png"));
+    assert_eq!(b[1].title.as_deref(), Some("b 2"));
+    // One short master cannot make a WhatsApp pack: a clear error, and no pack.json.
+    let short = d.join("short");
+    std::fs::create_dir(&short).expect("dir");
+    music_wav(&short.join("only.wav"), 48_000, 2, 2.0, 0.3);
+    std::fs::copy(demo_dir().join("cover.png"), short.join("cover.png")).expect("copy");
+    let res = run(&["init", p(&short)]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("a WhatsApp pack needs 3"));
+    assert!(!short.join("pack.json").exists());
     // A folder without masters is a clear error.
     let empty = d.join("empty");
     std::fs::create_dir(&empty).expect("dir");

@@ -50,9 +50,18 @@ fn files_with(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Start frames of the `count` loudest non-overlapping windows of `window_ms`, by momentary loudness
-/// (BS.1770 K-weighting) sampled every 100 ms; fewer when the track is short.
-pub fn loudest_windows(path: &Path, window_ms: u64, count: usize) -> Result<Vec<Timecode>> {
+/// Where the loudest windows of a track start, and how long the track is.
+pub struct Windows {
+    pub starts: Vec<Timecode>,
+    /// The track's length as measured (whole 100 ms blocks).
+    pub length_ms: u64,
+}
+
+/// Starts of the `count` loudest windows of `window_ms`, by momentary loudness (BS.1770 K-weighting)
+/// sampled every 100 ms: windows that do not overlap first, then, when the track is too short for that
+/// many, the loudest others at least a second apart; fewer when even those run out (one at the start
+/// of a track shorter than a window).
+pub fn loudest_windows(path: &Path, window_ms: u64, count: usize) -> Result<Windows> {
     let mut source = Source::open(path)?;
     let info = source.info().clone();
     let channels = info.layout.len();
@@ -83,13 +92,15 @@ pub fn loudest_windows(path: &Path, window_ms: u64, count: usize) -> Result<Vec<
         }
         Ok(())
     })?;
+    let length_ms = energy.len() as u64 * 100;
     let w = (window_ms / 100) as usize;
     if energy.len() < w || w == 0 {
-        return Ok(if energy.is_empty() {
+        let starts = if energy.is_empty() {
             Vec::new()
         } else {
             vec![Timecode::default()]
-        });
+        };
+        return Ok(Windows { starts, length_ms });
     }
     // Mean energy of each window of w blocks starting at block b (block b covers b*100 ms + 100 ms).
     let mut sums: Vec<(f64, usize)> = Vec::new();
@@ -101,19 +112,37 @@ pub fn loudest_windows(path: &Path, window_ms: u64, count: usize) -> Result<Vec<
     }
     sums.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut picked: Vec<usize> = Vec::new();
-    for (_, b) in sums {
-        if picked.iter().all(|&p| b + w <= p || p + w <= b) {
-            picked.push(b);
-            if picked.len() == count {
-                break;
+    // Apart: not overlapping at all, then (short tracks) starting at least a second (10 blocks) apart.
+    for apart in [w, 10.min(w)] {
+        for &(_, b) in &sums {
+            if picked.len() < count && picked.iter().all(|&p| b.abs_diff(p) >= apart) {
+                picked.push(b);
             }
         }
     }
     picked.sort_unstable();
-    Ok(picked
+    let starts = picked
         .into_iter()
         .map(|b| Timecode::from_millis(b as u64 * 100))
-        .collect())
+        .collect();
+    Ok(Windows { starts, length_ms })
+}
+
+/// Names an image may have to be taken for the pack's cover.
+const COVER_NAMES: [&str; 5] = ["cover", "folder", "front", "artwork", "tray"];
+
+/// A sticker's title: the master's name (numbered when it gives several stickers), at least 2
+/// characters as Discord requires.
+fn title_for(stem: &str, number: Option<usize>) -> String {
+    let title = match number {
+        Some(n) => format!("{stem} {n}"),
+        None => stem.to_string(),
+    };
+    if title.chars().count() < 2 {
+        format!("Track {title}")
+    } else {
+        title
+    }
 }
 
 fn id_from(stem: &str, taken: &[String]) -> String {
@@ -148,6 +177,10 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             ),
         ));
     }
+    let stem_of = |p: &Path| {
+        p.file_stem()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
     let masters = files_with(dir, AUDIO_EXT)?;
     let images = files_with(dir, IMAGE_EXT)?;
     if masters.is_empty() {
@@ -160,20 +193,25 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             ),
         ));
     }
-    let cover = images.first().ok_or_else(|| {
-        Error::invalid(
-            "init",
-            format!(
-                "{}: no cover image found ({})",
-                dir.display(),
-                IMAGE_EXT.join(", ")
-            ),
-        )
-    })?;
-    let stem_of = |p: &Path| {
-        p.file_stem()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    };
+    // The pack cover: an image named like one, else the first that is no master's own art.
+    let own_art = |i: &PathBuf| masters.iter().any(|m| stem_of(m) == stem_of(i));
+    let named_cover =
+        |i: &&PathBuf| COVER_NAMES.contains(&stem_of(i).to_ascii_lowercase().as_str());
+    let cover = images
+        .iter()
+        .find(named_cover)
+        .or_else(|| images.iter().find(|i| !own_art(i)))
+        .or(images.first())
+        .ok_or_else(|| {
+            Error::invalid(
+                "init",
+                format!(
+                    "{}: no cover image found ({})",
+                    dir.display(),
+                    IMAGE_EXT.join(", ")
+                ),
+            )
+        })?;
     // WhatsApp needs at least 3 stickers: take several windows per master when there are few masters.
     let per_master = if opts.platforms.contains(&Platform::Whatsapp) {
         3usize.div_ceil(masters.len())
@@ -191,23 +229,38 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             .iter()
             .find(|i| stem_of(i) == stem_of(m))
             .map(|i| file_label(i));
-        for start in loudest_windows(m, window_ms, per_master)? {
+        let windows = loudest_windows(m, window_ms, per_master)?;
+        // A master shorter than the clip length gives one clip of all of it.
+        let duration = Timecode::from_millis(window_ms.min(windows.length_ms));
+        let several = windows.starts.len() > 1;
+        for (k, start) in windows.starts.into_iter().enumerate() {
             let taken: Vec<String> = stickers.iter().map(|s: &Sticker| s.id.clone()).collect();
             stickers.push(Sticker {
                 id: id_from(&stem_of(m), &taken),
                 master: file_label(m),
                 start: start.to_string(),
                 end: None,
-                duration: Some(opts.duration.to_string()),
+                duration: Some(duration.to_string()),
                 cover: own_cover.clone(),
                 emojis: vec!["🎵".into()],
-                title: Some(stem_of(m)),
+                title: Some(title_for(&stem_of(m), several.then_some(k + 1))),
                 alt: None,
                 keywords: Vec::new(),
                 isrc: None,
                 settings: StickerSettings::default(),
             });
         }
+    }
+    if opts.platforms.contains(&Platform::Whatsapp) && stickers.len() < 3 {
+        return Err(Error::invalid(
+            "init",
+            format!(
+                "{}: the masters give {} clip(s) of {}, and a WhatsApp pack needs 3; add masters, use a shorter --duration, or leave whatsapp out of --platforms",
+                dir.display(),
+                stickers.len(),
+                opts.duration
+            ),
+        ));
     }
     let folder = dir
         .canonicalize()
