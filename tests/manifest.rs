@@ -431,6 +431,22 @@ fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
     assert_eq!(res.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&res.stderr).contains("telegram.bot_username"));
     assert!(!d.join("o").exists());
+    // A platform named twice on the command line is the command line's mistake.
+    let res = run(&[
+        "build",
+        p(&d.join("pack.json")),
+        "--platform",
+        "whatsapp,whatsapp",
+        "--out",
+        p(&d.join("o")),
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("--platform: `whatsapp` is listed twice") && !err.contains("pack.json"),
+        "{err}"
+    );
+    assert!(!d.join("o").exists());
 }
 
 #[test]

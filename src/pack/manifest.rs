@@ -214,6 +214,18 @@ pub fn load_for(path: &Path, platforms: &[Platform]) -> Result<LoadedManifest> {
         issues: vec![issue],
     })?;
     if !platforms.is_empty() {
+        // Platforms from the command line replace the manifest's: their problems are the command
+        // line's, not the manifest's.
+        if let Some(twice) = platforms
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| platforms[..i].contains(p).then_some(p))
+        {
+            return Err(Error::invalid(
+                "--platform",
+                format!("`{}` is listed twice", twice.name()),
+            ));
+        }
         manifest.platforms = platforms.to_vec();
     }
     let dir = path
