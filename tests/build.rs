@@ -370,8 +370,9 @@ fn shards_merge_into_the_same_packs(manifest: &Path, first: &[(String, Vec<u8>)]
     }
 }
 
-/// A build killed mid-way (SIGKILL) or interrupted (SIGINT) leaves the previous pack as it was; the
-/// interrupted one cleans up after itself, and the next build removes what the killed one left.
+/// A build killed mid-way (SIGKILL) or interrupted (SIGINT, or twice: quit at once) leaves the previous
+/// pack as it was; the interrupted ones clean up after themselves, and the next build removes what the
+/// killed one left.
 fn interrupted_builds_keep_the_previous_pack(
     manifest: &Path,
     out: &Path,
@@ -384,7 +385,7 @@ fn interrupted_builds_keep_the_previous_pack(
             .filter(|f| f.to_string_lossy().contains(".soundsticker-build-"))
             .collect::<Vec<_>>()
     };
-    for signal in ["KILL", "INT"] {
+    for (signal, times) in [("KILL", 1), ("INT", 1), ("INT", 2)] {
         let mut child = bin()
             .args(["--quiet", "build", p(manifest), "--out", p(out), "--force"])
             .env("CI", "true")
@@ -402,7 +403,10 @@ fn interrupted_builds_keep_the_previous_pack(
         {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        tool("kill", &[&format!("-{signal}"), &child.id().to_string()]);
+        for _ in 0..times {
+            tool("kill", &[&format!("-{signal}"), &child.id().to_string()]);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let status = child.wait().expect("wait");
         assert_same_tree(first, out);
         if signal == "KILL" {
@@ -415,7 +419,7 @@ fn interrupted_builds_keep_the_previous_pack(
             assert_eq!(status.code(), Some(130), "interrupted");
             assert!(
                 staging_of(d).is_empty(),
-                "an interrupted build removes its staging"
+                "an interrupted build removes its staging ({times} × INT)"
             );
         }
     }

@@ -102,6 +102,7 @@ impl BuildBar {
         // First Ctrl-C: stop after the pieces in flight, removing the staging folder; second: now.
         let _ = ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
+                soundsticker::pack::staging::remove_unfinished();
                 std::process::exit(130);
             }
             eprintln!(

@@ -68,6 +68,39 @@ pub struct Staging {
     dir: tempfile::TempDir,
     out: PathBuf,
     parent: PathBuf,
+    _live: Live,
+}
+
+/// Staging folders of this process not yet committed or dropped, for `remove_unfinished`.
+static LIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps a staging folder in `LIVE` while it exists.
+struct Live(PathBuf);
+
+impl Live {
+    fn new(path: &Path) -> Live {
+        LIVE.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(path.to_path_buf());
+        Live(path.to_path_buf())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|p| p != &self.0);
+    }
+}
+
+/// Remove this process's unfinished staging folders: for a program about to exit at once (a second
+/// Ctrl-C), which runs no destructors. Best effort.
+pub fn remove_unfinished() {
+    let live = LIVE.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for dir in live {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// The folder that holds `out`.
@@ -99,10 +132,12 @@ impl Staging {
             .map_err(|e| Error::write(out, e))?;
         let marker = dir.path().join(MARKER);
         std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::write(&marker, e))?;
+        let live = Live::new(dir.path());
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
             parent,
+            _live: live,
         })
     }
 
@@ -112,7 +147,9 @@ impl Staging {
 
     /// Put the staged folder in place of the output folder; the previous output is removed after.
     pub fn commit(self) -> Result<()> {
-        let Staging { dir, out, parent } = self;
+        let Staging {
+            dir, out, parent, ..
+        } = self;
         let staged = dir.keep();
         let result = swap(&staged, &out, &parent);
         if result.is_err() {
