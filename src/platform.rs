@@ -40,6 +40,17 @@ pub enum SizeRule {
     OneSide { side: u32 },
 }
 
+impl std::fmt::Display for SizeRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SizeRule::Exact { width, height } => write!(f, "exactly {width}×{height}"),
+            SizeRule::OneSide { side } => {
+                write!(f, "one side exactly {side} px, the other at most {side}")
+            }
+        }
+    }
+}
+
 /// Everything a sticker image must satisfy on one platform.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StickerRules {

@@ -227,6 +227,19 @@ fn new_rules_and_the_schema_key() {
     );
     let enough_ok = enough.replace("1.5", "1");
     assert!(issues_of(&enough_ok).is_empty(), "enough_ssim 1 is allowed");
+    // A cover that is no image is reported with its field before anything is encoded.
+    let (dir, path) =
+        pack_with(&GOOD.replace(r#""id": "a","#, r#""id": "a", "cover": "art.png","#));
+    std::fs::write(dir.path().join("art.png"), "not a picture").expect("art");
+    match load(&path) {
+        Err(Error::Manifest { issues, .. }) => has(
+            &issues,
+            "/stickers/0/cover",
+            8,
+            "is not an image soundsticker reads",
+        ),
+        other => panic!("expected a manifest error, got {other:?}"),
+    }
 }
 
 /// Links and e-mail as WhatsApp's validator accepts them, and Telegram's keyword limits.

@@ -60,7 +60,7 @@ enum Command {
         platform: Vec<Platform>,
         /// Stickers built at the same time (default: one per core); each also spreads its frames and
         /// encodes over all cores.
-        #[arg(long)]
+        #[arg(long, value_parser = at_least_one)]
         jobs: Option<usize>,
         /// Encode every sticker again instead of copying unchanged ones from the cache (refreshes it).
         #[arg(long)]
@@ -538,5 +538,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `--jobs`: a whole number of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a number of stickers at a time (1 or more)"
+        )),
     }
 }

@@ -354,7 +354,7 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
             format!("`{email}` is not an e-mail address (name@domain.example)"),
         );
     }
-    check_file(m, &man.cover, "/cover", report);
+    check_image(m, &man.cover, "/cover", report);
     if man.platforms.is_empty() {
         report(
             "/platforms".into(),
@@ -473,7 +473,7 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
             );
         }
         if let Some(c) = &s.cover {
-            check_file(m, c, &format!("{at}/cover"), report);
+            check_image(m, c, &format!("{at}/cover"), report);
         }
         // Discord names come from the title, or the id when the title is too short (bundles.rs).
         let long_enough = |t: &str| t.chars().count() >= 2;
@@ -504,7 +504,7 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
     }
 }
 
-fn check_file(
+fn check_image(
     m: &LoadedManifest,
     rel: &str,
     pointer: &str,
@@ -516,6 +516,22 @@ fn check_file(
             pointer.into(),
             format!(
                 "{} not found (paths are relative to the manifest)",
+                p.display()
+            ),
+        );
+        return;
+    }
+    // Images are read to their header here, so that one the build could not use is reported with its
+    // field rather than after the encoding has started.
+    let header = image::ImageReader::open(&p)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.into_dimensions().map_err(|e| e.to_string()));
+    if let Err(e) = header {
+        report(
+            pointer.into(),
+            format!(
+                "{} is not an image soundsticker reads (PNG, JPEG, WebP, GIF, BMP): {e}",
                 p.display()
             ),
         );

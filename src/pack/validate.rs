@@ -148,10 +148,7 @@ impl Checker {
         if !size_ok {
             self.fail(
                 name,
-                format!(
-                    "is {}×{}; the size rule is {:?}",
-                    f.width, f.height, rules.size
-                ),
+                format!("is {}×{}; it must be {}", f.width, f.height, rules.size),
                 src,
             );
         }
@@ -199,7 +196,12 @@ impl Checker {
                 }
             }
         }
-        if animated && f.kind == ImageKind::Png && f.palette && !rules.apng_palette {
+        if animated
+            && f.kind == ImageKind::Png
+            && rules.animated_format == ImageKind::Png
+            && f.palette
+            && !rules.apng_palette
+        {
             self.fail(
                 name,
                 "is a palette (indexed-colour) APNG; use truecolour, palette APNGs reportedly do not animate on Signal for iOS",
@@ -300,15 +302,19 @@ pub fn validate(path: &Path, platform: Platform) -> Result<ValidationReport> {
         path.to_path_buf()
     } else {
         let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::Corrupt {
-            path: path.to_path_buf(),
-            detail: format!("not a pack folder or zip archive: {e}"),
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| {
+            Error::invalid(
+                path.display().to_string(),
+                format!("not a pack folder or zip archive ({e}); give the platform's folder or its .wastickers / .zip"),
+            )
         })?;
         let dir =
             tempfile::tempdir().map_err(|e| Error::write(Path::new("temporary folder"), e))?;
-        zip.extract(dir.path()).map_err(|e| Error::Corrupt {
-            path: path.to_path_buf(),
-            detail: format!("cannot extract: {e}"),
+        zip.extract(dir.path()).map_err(|e| {
+            Error::invalid(
+                path.display().to_string(),
+                format!("cannot extract the archive: {e}"),
+            )
         })?;
         let root = dir.path().to_path_buf();
         _extracted = dir;
@@ -341,7 +347,7 @@ fn whatsapp(c: &mut Checker) {
             if !c.root.join(f).is_file() {
                 c.fail(
                     f,
-                    "is missing from the .wastickers archive",
+                    "is missing: a WhatsApp pack needs contents.json (the sample apps' layout) or title.txt and author.txt (a .wastickers archive)",
                     "third-party .wastickers layout",
                 );
             }
