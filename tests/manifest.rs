@@ -198,6 +198,14 @@ fn new_rules_and_the_schema_key() {
         r#""cover": "cover.png", "defaults": { "style": "still" },"#,
     );
     has(&issues_of(&still), "/defaults/style", 5, "static image");
+    // Even when every sticker sets its own style: the default is still wrong (docs/manifest.md).
+    let own = still.replace(
+        r#""emojis": ["#,
+        r#""settings": { "style": "wave" }, "emojis": ["#,
+    );
+    let issues = issues_of(&own);
+    has(&issues, "/defaults/style", 5, "static image");
+    assert_eq!(issues.len(), 1, "{issues:#?}");
     let rate = GOOD.replace(
         r#""emojis": ["👋"]"#,
         r#""emojis": ["👋"], "settings": { "bitrate": "900k" }"#,

@@ -90,11 +90,10 @@ impl BuildBar {
         } else {
             ProgressBar::hidden()
         };
+        // No count, bar or ETA until the first sticker is done: a bar of 0/0 shows full.
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} building {pos}/{len} {wide_bar} eta {eta}\n  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{spinner} building\n  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         let stop = Arc::new(AtomicBool::new(false));
@@ -159,6 +158,14 @@ impl Progress for BuildBar {
         };
         match self.mode {
             Mode::Bar => {
+                if self.bar.length() == Some(0) {
+                    self.bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} building {pos}/{len} {wide_bar} eta {eta}\n  {msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                }
                 self.bar.set_length(total);
                 self.bar.set_position(done);
             }

@@ -315,6 +315,9 @@ fn did_you_mean(detail: &str) -> Option<String> {
     (best.0 <= 3).then(|| format!("; did you mean `{}`?", best.1))
 }
 
+/// Why `still` is refused in a manifest, wherever it is set.
+const STILL_IN_A_PACK: &str = "`still` makes a static image, but a sound sticker's image moves with its sound; use pulse, vinyl, wave or bars";
+
 /// Checks that need more than the JSON's shape.
 fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
     let man = &m.manifest;
@@ -407,6 +410,9 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
         );
     }
     check_settings(&man.defaults, "/defaults", report);
+    if man.defaults.style == Some(Style::Still) {
+        report("/defaults/style".into(), STILL_IN_A_PACK.into());
+    }
     for (i, s) in man.stickers.iter().enumerate() {
         let at = format!("/stickers/{i}");
         let id_ok = !s.id.is_empty()
@@ -487,17 +493,8 @@ fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
                 "Discord names stickers and sounds with 2 to 30 characters; give a `title` of at least 2".into(),
             );
         }
-        let style = s.settings.style.or(man.defaults.style);
-        if style == Some(Style::Still) {
-            let field = if s.settings.style.is_some() {
-                format!("{at}/settings/style")
-            } else {
-                "/defaults/style".to_string()
-            };
-            report(
-                field,
-                "`still` makes a static image, but a sound sticker's image moves with its sound; use pulse, vinyl, wave or bars".into(),
-            );
+        if s.settings.style == Some(Style::Still) {
+            report(format!("{at}/settings/style"), STILL_IN_A_PACK.into());
         }
         check_settings(&s.settings, &format!("{at}/settings"), report);
         check_range(m, s, &at, report);
