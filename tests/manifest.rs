@@ -567,6 +567,17 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     assert_eq!(res.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&res.stderr).contains("a WhatsApp pack needs 3"));
     assert!(!short.join("pack.json").exists());
+    let res = run(&[
+        "init",
+        p(&short),
+        "--duration",
+        "0",
+        "--platforms",
+        "telegram",
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("--duration"));
+    assert!(!short.join("pack.json").exists());
     // A folder without masters is a clear error.
     let empty = d.join("empty");
     std::fs::create_dir(&empty).expect("dir");

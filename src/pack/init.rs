@@ -181,6 +181,15 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
         p.file_stem()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     };
+    if opts.duration.as_nanos() < 100_000_000 {
+        return Err(Error::invalid(
+            "--duration",
+            format!(
+                "{} is too short for a clip; give at least 0.1 s (stickers are about 1 to 10 s)",
+                opts.duration
+            ),
+        ));
+    }
     let masters = files_with(dir, AUDIO_EXT)?;
     let images = files_with(dir, IMAGE_EXT)?;
     if masters.is_empty() {

@@ -31,17 +31,30 @@ pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     }
     let root = std::fs::canonicalize(out).map_err(|e| Error::read(out, e))?;
     for input in inputs {
-        if let Ok(path) = std::fs::canonicalize(input)
+        if let Some(path) = resolved(input)
             && path.starts_with(&root)
         {
+            let place = if path == root { "is" } else { "is inside" };
             return Err(Error::invalid(
                 "--out",
                 format!(
-                    "{} is inside the output folder {shown}, which a build replaces; choose another --out",
+                    "{} {place} the output folder {shown}, which a build replaces; choose another --out",
                     input.display()
                 ),
             ));
         }
+    }
+    // A folder in use as the current directory cannot be renamed away (EBUSY), which would fail only
+    // after the whole build.
+    if let Some(cwd) = std::env::current_dir().ok().and_then(|d| resolved(&d))
+        && cwd.starts_with(&root)
+    {
+        return Err(Error::invalid(
+            "--out",
+            format!(
+                "{shown} holds the current directory, and a folder in use cannot be replaced; run from outside it"
+            ),
+        ));
     }
     let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
     if !empty && !ours(out) {
@@ -55,12 +68,45 @@ pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// Whether `dir` is an earlier build's output: marked, or (written before the mark) a shard folder or
-/// a folder with the preview page and the canonical pack.
+/// `path` made absolute with its nearest existing ancestor's links resolved, so that a path not
+/// created yet (a cache folder) compares with canonical ones.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut base = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(base) {
+            return Some(rest.iter().rev().fold(real, |p, part| p.join(part)));
+        }
+        rest.push(base.file_name()?.to_owned());
+        base = base.parent()?;
+    }
+}
+
+/// Whether `dir` is an earlier build's output: marked, or (written before the mark) holding nothing
+/// but what a build or a shard writes: platform folders, the canonical pack, archives, the preview
+/// page, a shard's `shard.json` and cache entries (folders named by a hex key).
 fn ours(dir: &Path) -> bool {
-    dir.join(MARKER).is_file()
-        || dir.join("shard.json").is_file()
-        || (dir.join("preview.html").is_file() && dir.join("pack").is_dir())
+    if dir.join(MARKER).is_file() {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let written = |name: &str, is_dir: bool| {
+        if is_dir {
+            ["whatsapp", "telegram", "signal", "discord", "pack"].contains(&name)
+                || (name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()))
+        } else {
+            ["preview.html", "shard.json"].contains(&name)
+                || name.ends_with(".zip")
+                || name.ends_with(".wastickers")
+        }
+    };
+    entries.flatten().all(|e| {
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        written(&e.file_name().to_string_lossy(), is_dir)
+    })
 }
 
 /// A staging folder; removed on drop unless it was swapped into place.
@@ -324,8 +370,17 @@ mod tests {
         std::fs::create_dir_all(legacy.join("pack")).expect("pack");
         std::fs::write(legacy.join("preview.html"), "page").expect("page");
         assert!(fine(&legacy));
-        std::fs::remove_dir(legacy.join("pack")).expect("rm");
-        assert!(!fine(&legacy), "a preview page alone is not a build");
+        std::fs::write(legacy.join("notes.txt"), "mine").expect("notes");
+        assert!(!fine(&legacy), "a file no build writes");
+        // A shard.json beside other files is no shard folder.
+        let shard = d.join("shard");
+        std::fs::create_dir(&shard).expect("shard");
+        std::fs::write(shard.join("shard.json"), "{}").expect("shard.json");
+        assert!(fine(&shard));
+        std::fs::write(shard.join("important.txt"), "x").expect("important");
+        assert!(!fine(&shard));
+        // A cache folder that does not exist yet inside the output folder.
+        assert!(check_out(&out, &[out.join("cache")]).is_err());
         // An output folder that holds an input, even a marked one.
         std::fs::write(out.join("pack.json"), "{}").expect("manifest");
         assert!(check_out(&out, &[out.join("pack.json")]).is_err());

@@ -215,7 +215,10 @@ impl Checker {
             if f.codec.as_deref() != Some("V_VP9") {
                 self.fail(
                     name,
-                    format!("uses codec {:?}; video stickers must be VP9", f.codec),
+                    format!(
+                        "uses codec {}; video stickers must be VP9",
+                        f.codec.as_deref().unwrap_or("(none)")
+                    ),
                     src,
                 );
             }
