@@ -351,6 +351,17 @@ fn build_never_replaces_what_it_did_not_write() {
         );
         assert_eq!(snapshot(), before, "{out:?}: nothing may change");
     }
+    // Run from inside the output folder: refused up front (a folder in use cannot be replaced).
+    let inside = d.join("inside");
+    std::fs::create_dir(&inside).expect("inside");
+    let res = bin()
+        .current_dir(&inside)
+        .args(["build", p(&manifest), "--out", "."])
+        .output()
+        .expect("run");
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("holds the current directory"));
+    assert!(files_in(&inside).is_empty());
 }
 
 /// The command line: every kind of bad manifest exits 2, names the JSON pointer and line on stderr
