@@ -62,9 +62,28 @@ fn write_contents(dir: &Path, identifier: &str, ids: &[&str], emoji: &str) {
 }
 
 fn validate(dir: &Path) -> (i32, serde_json::Value) {
-    let out = run(&["--json", "validate", p(dir), "--platform", "whatsapp"]);
+    validate_for(dir, "whatsapp")
+}
+
+/// `validate --json DIR --platform PLATFORM`: exit status and report.
+fn validate_for(dir: &Path, platform: &str) -> (i32, serde_json::Value) {
+    let out = run(&["--json", "validate", p(dir), "--platform", platform]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
     (out.status.code().unwrap_or(-1), v)
+}
+
+/// Write a Telegram `set.json` with one sticker (`fields` added to its sticker file and emoji) and
+/// validate `dir` for Telegram: exit status and violations.
+fn validate_telegram_set(dir: &Path, fields: serde_json::Value) -> (i32, String) {
+    let mut sticker = serde_json::json!({ "sticker": "a.webp", "emoji_list": ["🎵"] });
+    for (k, v) in fields.as_object().into_iter().flatten() {
+        sticker[k] = v.clone();
+    }
+    let set =
+        serde_json::json!({ "name": "pack_by_label_bot", "title": "Pack", "stickers": [sticker] });
+    std::fs::write(dir.join("set.json"), set.to_string()).expect("set.json");
+    let (code, v) = validate_for(dir, "telegram");
+    (code, rules(&v))
 }
 
 fn rules(v: &serde_json::Value) -> String {
@@ -197,26 +216,15 @@ fn links_e_mail_and_keywords_are_checked() {
 
     // Telegram: 21 keywords, and 65 characters in 2.
     let set = |keywords: serde_json::Value| {
-        std::fs::write(
-            d.join("set.json"),
-            serde_json::json!({
-                "name": "pack_by_label_bot", "title": "Pack",
-                "stickers": [{ "sticker": "a.webp", "emoji_list": ["🎵"], "keywords": keywords }],
-            })
-            .to_string(),
-        )
-        .expect("set.json");
-        let out = run(&["--json", "validate", p(d), "--platform", "telegram"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
-        (out.status.code(), rules(&v))
+        validate_telegram_set(d, serde_json::json!({ "keywords": keywords }))
     };
     let (code, r) = set(serde_json::json!(["drums", "intro"]));
-    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(code, 0, "{r}");
     let (code, r) = set(serde_json::json!(vec!["k"; 21]));
-    assert_eq!(code, Some(1));
+    assert_eq!(code, 1);
     assert!(r.contains("has 21 keywords of 21 characters"), "{r}");
     let (code, r) = set(serde_json::json!(["k".repeat(40), "k".repeat(25)]));
-    assert_eq!(code, Some(1));
+    assert_eq!(code, 1);
     assert!(r.contains("has 2 keywords of 65 characters"), "{r}");
 }
 
@@ -264,17 +272,7 @@ fn metadata_shapes_and_sounds_are_checked() {
     assert!(r.contains("ContentFileParser.java"), "{r}");
     assert_eq!(v["violations"].as_array().map(Vec::len), Some(4), "{r}");
 
-    std::fs::write(
-        d.join("set.json"),
-        serde_json::json!({
-            "name": "pack_by_label_bot", "title": "Pack",
-            "stickers": [{ "sticker": "a.webp", "emoji_list": ["🎵"], "voice": "gone.ogg" }],
-        })
-        .to_string(),
-    )
-    .expect("set.json");
-    let out = run(&["--json", "validate", p(d), "--platform", "telegram"]);
-    let r = rules(&serde_json::from_slice(&out.stdout).expect("json report"));
+    let (_, r) = validate_telegram_set(d, serde_json::json!({ "voice": "gone.ogg" }));
     assert!(
         r.contains("gone.ogg") && r.contains("is not playable audio"),
         "{r}"
@@ -286,8 +284,7 @@ fn metadata_shapes_and_sounds_are_checked() {
     )
     .expect("manifest");
     std::fs::write(d.join("a.ogg"), "not audio").expect("garbage");
-    let out = run(&["--json", "validate", p(d), "--platform", "signal"]);
-    let r = rules(&serde_json::from_slice(&out.stdout).expect("json report"));
+    let r = rules(&validate_for(d, "signal").1);
     assert!(
         r.contains("a.ogg") && r.contains("is not playable audio"),
         "{r}"
@@ -331,25 +328,12 @@ fn other_tools_webm_stickers_are_read() {
         tool("ffmpeg", &args);
     };
     make("a.webm", "2", false);
-    let set = |file: &str| {
-        std::fs::write(
-            d.join("set.json"),
-            serde_json::json!({
-                "name": "pack_by_label_bot", "title": "Pack",
-                "stickers": [{ "sticker": file, "emoji_list": ["🎵"] }],
-            })
-            .to_string(),
-        )
-        .expect("set.json");
-        let out = run(&["--json", "validate", p(d), "--platform", "telegram"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
-        (out.status.code(), rules(&v))
-    };
+    let set = |file: &str| validate_telegram_set(d, serde_json::json!({ "sticker": file }));
     let (code, r) = set("a.webm");
-    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(code, 0, "{r}");
     make("b.webm", "4", true);
     let (code, r) = set("b.webm");
-    assert_eq!(code, Some(1));
+    assert_eq!(code, 1);
     assert!(
         r.contains("has an audio track") && r.contains("lasts 40"),
         "{r}"

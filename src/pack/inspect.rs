@@ -2,7 +2,7 @@
 //! validator on any pack, ours or anyone's. Container headers are walked by hand (RIFF, PNG chunks,
 //! EBML): only a few fields are needed, and decoding whole animations would be slow for large packs.
 
-use crate::art::encode::mkv::read_element;
+use crate::art::encode::mkv::{read_element, read_vint};
 use crate::platform::ImageKind;
 
 /// The facts the platform rules are about.
@@ -208,19 +208,7 @@ fn webm(b: &[u8]) -> Option<ImageFacts> {
             (0xB0, Some(t)) => t.width = uint(body) as u32,
             (0xBA, Some(t)) => t.height = uint(body) as u32,
             (0x23_E383, Some(t)) => t.default_ns = uint(body),
-            (0xA3 | 0xA1, _) => {
-                if let Some(&first) = body.first() {
-                    let len = first.leading_zeros() as usize + 1;
-                    if len <= 8 && body.len() >= len {
-                        let number = body[1..len]
-                            .iter()
-                            .fold(u64::from(first & (0xFFu16 >> len) as u8), |v, &x| {
-                                (v << 8) | u64::from(x)
-                            });
-                        blocks.push(number);
-                    }
-                }
-            }
+            (0xA3 | 0xA1, _) => blocks.extend(read_vint(body, 0).map(|(number, ..)| number)),
             _ => {}
         }
     });

@@ -137,6 +137,27 @@ pub fn write(
 
 /// Read an EBML element header at `pos`: (id, payload start, payload end). An unknown size (all ones,
 /// as live muxers write) runs to the end of `data`.
+/// The EBML variable-size integer at `pos`: its value without the length marker, its length in
+/// bytes, and whether every value bit is set (an element size so written means "unknown").
+pub(crate) fn read_vint(data: &[u8], pos: usize) -> Option<(u64, usize, bool)> {
+    let first = *data.get(pos)?;
+    let len = first.leading_zeros() as usize + 1;
+    if len > 8 {
+        return None;
+    }
+    // The length marker's own bits are not part of the value (all of the first byte for an 8-byte
+    // integer, which ffmpeg writes for the sizes of the Segment and Void elements).
+    let first_bits = (0xFFu16 >> len) as u8;
+    let mut value = u64::from(first & first_bits);
+    let mut all_ones = value == u64::from(first_bits);
+    for i in 1..len {
+        let byte = *data.get(pos + i)?;
+        all_ones &= byte == 0xFF;
+        value = (value << 8) | u64::from(byte);
+    }
+    Some((value, len, all_ones))
+}
+
 pub(crate) fn read_element(data: &[u8], pos: usize) -> Option<(u32, usize, usize)> {
     let first = *data.get(pos)?;
     let id_len = first.leading_zeros() as usize + 1;
@@ -148,21 +169,7 @@ pub(crate) fn read_element(data: &[u8], pos: usize) -> Option<(u32, usize, usize
         id = (id << 8) | u32::from(*data.get(pos + i)?);
     }
     let p = pos + id_len;
-    let s0 = *data.get(p)?;
-    let size_len = s0.leading_zeros() as usize + 1;
-    if size_len > 8 {
-        return None;
-    }
-    // The length marker's own bits are not part of the size (all of the first byte for an 8-byte
-    // size, which ffmpeg writes for the Segment and Void elements).
-    let first_bits = (0xFFu16 >> size_len) as u8;
-    let mut size = u64::from(s0 & first_bits);
-    let mut unknown = size == u64::from(first_bits);
-    for i in 1..size_len {
-        let byte = *data.get(p + i)?;
-        unknown &= byte == 0xFF;
-        size = (size << 8) | u64::from(byte);
-    }
+    let (size, size_len, unknown) = read_vint(data, p)?;
     let start = p + size_len;
     let end = if unknown {
         data.len()
