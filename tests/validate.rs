@@ -406,11 +406,6 @@ fn signal_rejects_palette_apngs() {
         r#"{"title": "Pack", "author": "Label", "stickers": [{"file": "a.png", "emoji": "🎵"}]}"#,
     )
     .expect("manifest");
-    let validate = || {
-        let out = run(&["--json", "validate", p(d), "--platform", "signal"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
-        (out.status.code().unwrap_or(-1), rules(&v))
-    };
     for colours in ["truecolour", "palette"] {
         run_ok(&[
             "cover",
@@ -424,7 +419,8 @@ fn signal_rejects_palette_apngs() {
             "-o",
             p(&d.join("a.png")),
         ]);
-        let (code, r) = validate();
+        let (code, v) = validate_for(d, "signal");
+        let r = rules(&v);
         if colours == "truecolour" {
             assert_eq!(code, 0, "{r}");
         } else {
