@@ -11,7 +11,7 @@ use crate::art::styles::{Renderer, Style};
 use crate::audio::channels::{self, ChannelMode};
 use crate::audio::pcm::Pcm;
 use crate::audio::source::Source;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::output::{file_label, reserve};
 use crate::platform::{ImageKind, Platform};
 use crate::progress::{Progress, Stage};
@@ -144,17 +144,22 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         .format
         .or_else(|| kind_from_path(&req.output))
         .or_else(|| rules.map(|r| if animated { r.animated_format } else { r.static_format }))
-        .ok_or_else(|| Error::invalid("--format", "give --format webp|png|gif|webm, a --platform, or an output ending in .webp/.png/.gif/.webm"))?;
+        .ok_or_else(|| {
+            Error::setting(
+                Setting::Format,
+                "give a format (webp, png, gif or webm), a platform, or an output ending in .webp/.png/.gif/.webm",
+            )
+        })?;
     if format == ImageKind::Webm && !animated {
-        return Err(Error::invalid(
-            "--style",
+        return Err(Error::setting(
+            Setting::Style,
             "a WebM sticker must be animated; use .webp or .png for `still`",
         ));
     }
     let size = o.size.or(rules.map(|r| r.canvas)).unwrap_or(512);
     if !(16..=2048).contains(&size) {
-        return Err(Error::invalid(
-            "--size",
+        return Err(Error::setting(
+            Setting::Size,
             format!("{size} px is outside 16..2048"),
         ));
     }
@@ -165,8 +170,8 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
     if let Some(r) = rules
         && fps > f64::from(r.max_fps)
     {
-        return Err(Error::invalid(
-            "--fps",
+        return Err(Error::setting(
+            Setting::Fps,
             format!(
                 "{fps} fps is over {}'s limit of {}",
                 r.platform.name(),
@@ -175,8 +180,8 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         ));
     }
     if !(1.0..=60.0).contains(&fps) {
-        return Err(Error::invalid(
-            "--fps",
+        return Err(Error::setting(
+            Setting::Fps,
             format!("{fps} fps is outside 1..60"),
         ));
     }
@@ -230,10 +235,10 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
             (analyse(&pcm, fps, frames), ms)
         }
         (None, true) => {
-            return Err(Error::invalid(
-                "--audio",
+            return Err(Error::setting(
+                Setting::Audio,
                 format!(
-                    "the `{}` style follows a clip's audio; give --audio CLIP",
+                    "the `{}` style follows a clip's audio; give the clip",
                     style_name(o.style)
                 ),
             ));

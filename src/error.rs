@@ -1,5 +1,6 @@
 //! The library's one error type: every variant names the file, field or value at fault and says what to do.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Result alias used across the library.
@@ -38,9 +39,16 @@ pub enum Error {
     #[error("{path}: {detail}")]
     Range { path: PathBuf, detail: String },
 
-    /// A command-line option or manifest field has a bad value.
+    /// A command-line option or manifest field has a bad value; `field` is the name the user wrote
+    /// (`--fps`, `/stickers/3/settings/fps`).
     #[error("{field}: {detail}")]
     InvalidValue { field: String, detail: String },
+
+    /// A setting of a library operation has a bad value, or settings conflict. The library names the
+    /// setting as it knows it; front ends turn it into their own name with [`Error::name_setting`]
+    /// (the command line into its flag, a pack build into the manifest field's JSON pointer).
+    #[error("{setting}: {detail}")]
+    Setting { setting: Setting, detail: String },
 
     /// The output could not be written.
     #[error("{path}: cannot write: {source}")]
@@ -62,7 +70,7 @@ pub enum Error {
     #[error("{path}: {}", format_issues(issues))]
     Manifest {
         path: PathBuf,
-        issues: Vec<crate::pack::manifest::ManifestIssue>,
+        issues: Vec<ManifestIssue>,
     },
 
     /// A built pack breaks its platform's rules (found by the validator before reporting success).
@@ -82,7 +90,7 @@ pub enum Error {
 
     /// The requested output cannot fit the byte budget.
     #[error(
-        "cannot fit {duration_s:.3} s of audio into {max_bytes} bytes (needs at least {needed_bytes} bytes at the lowest Opus bitrate); raise --max-bytes or shorten the clip"
+        "cannot fit {duration_s:.3} s of audio into {max_bytes} bytes (needs at least {needed_bytes} bytes at the lowest Opus bitrate); raise the byte cap or shorten the clip"
     )]
     Budget {
         max_bytes: u64,
@@ -91,7 +99,7 @@ pub enum Error {
     },
 }
 
-fn format_issues(issues: &[crate::pack::manifest::ManifestIssue]) -> String {
+fn format_issues(issues: &[ManifestIssue]) -> String {
     match issues {
         [one] => one.to_string(),
         many => {
@@ -102,6 +110,118 @@ fn format_issues(issues: &[crate::pack::manifest::ManifestIssue]) -> String {
                 lines.join("\n")
             )
         }
+    }
+}
+
+/// One problem found in a pack manifest, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ManifestIssue {
+    /// JSON pointer of the field at fault (`""` for the whole document).
+    pub pointer: String,
+    /// 1-based line of the field in the manifest's text.
+    pub line: usize,
+    /// 1-based column of the field in the manifest's text.
+    pub column: usize,
+    /// What is wrong and what to do.
+    pub detail: String,
+}
+
+impl fmt::Display for ManifestIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{}:{} {at}: {}", self.line, self.column, self.detail)
+    }
+}
+
+/// A setting of a library operation (clip, cover, build, init), named as the library knows it: the
+/// field of its options struct. The command line shows it as its flag and a pack build as the manifest
+/// field's JSON pointer (see [`Error::name_setting`]); the library's own messages never name either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// Where a clip starts in its master.
+    Start,
+    /// Where a clip ends in its master.
+    End,
+    /// How long a clip is.
+    Duration,
+    /// The fade-in's length.
+    FadeIn,
+    /// The fade-out's length.
+    FadeOut,
+    /// The integrated loudness target.
+    Loudness,
+    /// The true-peak ceiling.
+    TruePeak,
+    /// The Opus bitrate.
+    Bitrate,
+    /// Bits per sample of WAV output.
+    WavBits,
+    /// The output sample rate.
+    SampleRate,
+    /// The output file.
+    Output,
+    /// The cap on an output file's size.
+    MaxBytes,
+    /// The image format of a sticker.
+    Format,
+    /// The animation style of a sticker.
+    Style,
+    /// The canvas side of a sticker.
+    Size,
+    /// The animation's frame rate.
+    Fps,
+    /// The clip whose audio drives an animation.
+    Audio,
+    /// The longest animation loop.
+    MaxDuration,
+    /// The output folder of a build.
+    Out,
+    /// The shard folders a build assembles.
+    Merge,
+    /// The platforms to build for.
+    Platforms,
+    /// Permission to replace what exists.
+    Force,
+}
+
+impl Setting {
+    /// The library's name of the setting: its options field, in snake case.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Start => "start",
+            Setting::End => "end",
+            Setting::Duration => "duration",
+            Setting::FadeIn => "fade_in",
+            Setting::FadeOut => "fade_out",
+            Setting::Loudness => "loudness",
+            Setting::TruePeak => "true_peak",
+            Setting::Bitrate => "bitrate",
+            Setting::WavBits => "wav_bits",
+            Setting::SampleRate => "sample_rate",
+            Setting::Output => "output",
+            Setting::MaxBytes => "max_bytes",
+            Setting::Format => "format",
+            Setting::Style => "style",
+            Setting::Size => "size",
+            Setting::Fps => "fps",
+            Setting::Audio => "audio",
+            Setting::MaxDuration => "max_duration",
+            Setting::Out => "out",
+            Setting::Merge => "merge",
+            Setting::Platforms => "platforms",
+            Setting::Force => "force",
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -129,6 +249,7 @@ impl Error {
                 | Error::Empty { .. }
                 | Error::Range { .. }
                 | Error::InvalidValue { .. }
+                | Error::Setting { .. }
                 | Error::Image { .. }
                 | Error::Manifest { .. }
         )
@@ -159,6 +280,35 @@ impl Error {
         Error::InvalidValue {
             field: field.into(),
             detail: detail.into(),
+        }
+    }
+
+    /// A bad value of a library setting (see [`Error::Setting`]).
+    pub(crate) fn setting(setting: Setting, detail: impl Into<String>) -> Self {
+        Error::Setting {
+            setting,
+            detail: detail.into(),
+        }
+    }
+
+    /// The setting this error blames, if any: for a front end to name it its own way.
+    pub fn blamed_setting(&self) -> Option<Setting> {
+        match self {
+            Error::Setting { setting, .. } => Some(*setting),
+            _ => None,
+        }
+    }
+
+    /// This error with its setting named as the front end names it: `name(setting)` gives the
+    /// command line's flag or the manifest field's JSON pointer, or `None` to keep the library's name.
+    /// Other errors are returned unchanged.
+    pub fn name_setting(self, name: impl FnOnce(Setting) -> Option<String>) -> Self {
+        match self {
+            Error::Setting { setting, detail } => match name(setting) {
+                Some(field) => Error::InvalidValue { field, detail },
+                None => Error::Setting { setting, detail },
+            },
+            other => other,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Writing results atomically: a temporary file beside the target, renamed into place only when complete,
 //! so a failure never leaves a half-written output and never touches an existing file until the end.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -74,8 +74,8 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// pending file (so an unwritable folder fails before any work).
 pub fn reserve(output: &Path, inputs: &[&Path]) -> Result<AtomicFile> {
     if inputs.iter().any(|i| same_file(i, output)) {
-        return Err(Error::invalid(
-            "--output",
+        return Err(Error::setting(
+            Setting::Output,
             format!(
                 "{} is an input file; choose another output path",
                 output.display()

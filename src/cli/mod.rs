@@ -12,6 +12,7 @@ use soundsticker::audio::fade::FadeCurve;
 use soundsticker::clip::LoudnessRef;
 use soundsticker::clip::options::parse_bitrate;
 use soundsticker::cover::{CoverOptions, CoverRequest};
+use soundsticker::error::Setting;
 use soundsticker::platform::{ImageKind, Platform};
 use soundsticker::{ClipOptions, ClipRequest, Error, Timecode};
 use std::path::PathBuf;
@@ -406,6 +407,24 @@ fn progress_mode(cli: &Cli) -> progress_bar::Mode {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let flag_of = flags_of(&cli.command);
+    run_command(cli).map_err(|e| e.name_setting(|setting| Some(flag_of(setting))))
+}
+
+/// How `command` names the library's settings: each as its flag.
+fn flags_of(command: &Command) -> impl Fn(Setting) -> String + use<> {
+    let platforms = match command {
+        Command::Init { .. } => "--platforms",
+        _ => "--platform",
+    };
+    move |setting| match setting {
+        Setting::WavBits => "--bits".into(),
+        Setting::Platforms => platforms.into(),
+        other => format!("--{}", other.name().replace('_', "-")),
+    }
+}
+
+fn run_command(cli: Cli) -> Result<ExitCode, Error> {
     let show_progress = !cli.quiet && !cli.json && progress_bar::interactive();
     let mode = progress_mode(&cli);
     match cli.command {

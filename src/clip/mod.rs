@@ -16,7 +16,7 @@ use crate::audio::picture::metadata_block_picture;
 use crate::audio::resample::resample;
 use crate::audio::source::{Source, SourceInfo};
 use crate::audio::vorbis_comment::Comments;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::output::{file_label, reserve};
 use crate::progress::{Progress, Stage};
 use crate::timecode::Timecode;
@@ -137,8 +137,8 @@ fn check(req: &ClipRequest) -> Result<OutputFormat> {
     opts.validate()?;
     let format = OutputFormat::from_path(&req.output, opts.wav_bits)?;
     if format == OutputFormat::OggOpus && opts.sample_rate.is_some_and(|r| r != 48_000) {
-        return Err(Error::invalid(
-            "--sample-rate",
+        return Err(Error::setting(
+            Setting::SampleRate,
             "Ogg Opus output is always 48000 Hz",
         ));
     }
@@ -163,7 +163,7 @@ pub fn clip_from(
 
     let mut warnings = Vec::new();
     if opts.picture.is_some() && format != OutputFormat::OggOpus {
-        warnings.push("--picture is embedded in Ogg Opus output only; the WAV has none".into());
+        warnings.push("the picture is embedded in Ogg Opus output only; the WAV has none".into());
     }
     let mode = effective_channel_mode(opts.channels, info.layout.len(), format, &mut warnings);
     let rate = opts.sample_rate.unwrap_or(48_000);

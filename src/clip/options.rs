@@ -2,7 +2,7 @@
 
 use crate::audio::channels::ChannelMode;
 use crate::audio::fade::FadeCurve;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::timecode::Timecode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -40,8 +40,8 @@ impl OutputFormat {
         match ext.as_str() {
             "ogg" | "opus" => Ok(OutputFormat::OggOpus),
             "wav" => Ok(OutputFormat::Wav { bits: wav_bits }),
-            _ => Err(Error::invalid(
-                "--output",
+            _ => Err(Error::setting(
+                Setting::Output,
                 format!(
                     "{}: unknown output type `.{ext}`; use .ogg or .opus (Ogg Opus) or .wav",
                     path.display()
@@ -113,51 +113,54 @@ impl ClipOptions {
     /// Check values that do not depend on the master.
     pub fn validate(&self) -> Result<()> {
         if self.end.is_some() && self.duration.is_some() {
-            return Err(Error::invalid(
-                "--end/--duration",
-                "give one of them, not both",
+            return Err(Error::setting(
+                Setting::End,
+                "give an end or a duration, not both",
             ));
         }
         if let Some(d) = self.duration
             && d.as_nanos() == 0
         {
-            return Err(Error::invalid(
-                "--duration",
+            return Err(Error::setting(
+                Setting::Duration,
                 "zero-length clip; give a positive duration",
             ));
         }
         if let Some(l) = self.loudness_lufs
             && !(-70.0..=0.0).contains(&l)
         {
-            return Err(Error::invalid(
-                "--loudness",
+            return Err(Error::setting(
+                Setting::Loudness,
                 format!("{l} LUFS is outside −70..0"),
             ));
         }
         if let Some(tp) = self.true_peak_dbtp
             && !(-20.0..=0.0).contains(&tp)
         {
-            return Err(Error::invalid(
-                "--true-peak",
+            return Err(Error::setting(
+                Setting::TruePeak,
                 format!("{tp} dBTP is outside −20..0"),
             ));
         }
         if let Some(b) = self.bitrate
             && !(6_000..=510_000).contains(&b)
         {
-            return Err(Error::invalid(
-                "--bitrate",
+            return Err(Error::setting(
+                Setting::Bitrate,
                 format!("{b} bit/s is outside Opus's 6k..510k"),
             ));
         }
         if !matches!(self.wav_bits, 16 | 24) {
-            return Err(Error::invalid("--bits", "WAV output is 16 or 24 bits"));
+            return Err(Error::setting(
+                Setting::WavBits,
+                "WAV output is 16 or 24 bits",
+            ));
         }
         if let Some(r) = self.sample_rate
             && !(8_000..=192_000).contains(&r)
         {
-            return Err(Error::invalid(
-                "--sample-rate",
+            return Err(Error::setting(
+                Setting::SampleRate,
                 format!("{r} Hz is outside 8000..192000"),
             ));
         }

@@ -36,7 +36,7 @@ pub fn resolve(info: &SourceInfo, path: &Path, opts: &ClipOptions) -> Result<Fra
                 opts.start
             )
         } else {
-            "zero-length clip; give a longer --duration".to_string()
+            "zero-length clip; give a longer duration".to_string()
         };
         return Err(Error::range(path, what));
     }
@@ -57,7 +57,7 @@ pub fn resolve(info: &SourceInfo, path: &Path, opts: &ClipOptions) -> Result<Fra
             return Err(Error::range(
                 path,
                 format!(
-                    "end {} is beyond the end of the track ({len}); use an earlier --end or a shorter --duration",
+                    "end {} is beyond the end of the track ({len}); use an earlier end or a shorter duration",
                     Timecode::from_frames(e, rate)
                 ),
             ));

@@ -150,7 +150,7 @@ pub fn render(
             }
             if limiter.max_gain_reduction_db > 6.0 {
                 warnings.push(format!(
-                    "the limiter reduced peaks by up to {:.1} dB; consider a lower --loudness target",
+                    "the limiter reduced peaks by up to {:.1} dB; consider a lower loudness target",
                     limiter.max_gain_reduction_db
                 ));
             }
@@ -258,7 +258,7 @@ fn encode_within_budget(
             {
                 return Err(Error::Encode {
                     detail: format!(
-                        "the WAV is {} bytes, over --max-bytes {max}; use .ogg output",
+                        "the WAV is {} bytes, over the byte cap of {max}; use .ogg output",
                         bytes.len()
                     ),
                 });

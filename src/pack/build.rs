@@ -11,7 +11,7 @@ pub use super::report::{BuildReport, OutputFile, StickerReport};
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
 use super::staging::{Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::platform::Platform;
 use crate::progress::Progress;
 use std::path::{Path, PathBuf};
@@ -50,9 +50,9 @@ pub fn build(
 ) -> Result<BuildReport> {
     let m = manifest::load_for(manifest_path, &opts.platforms)?;
     if opts.shard.is_some() && !opts.merge.is_empty() {
-        return Err(Error::invalid(
-            "--merge",
-            "--shard builds one shard and --merge assembles shards; use one or the other",
+        return Err(Error::setting(
+            Setting::Merge,
+            "a shard build makes one shard and a merge assembles shards; use one or the other",
         ));
     }
     let platforms = m.manifest.platforms.clone();
@@ -139,7 +139,7 @@ pub fn build(
         misses: stickers.iter().map(|s| s.encoded).sum(),
         warning: cache.as_ref().filter(|c| c.failed()).map(|c| {
             format!(
-                "could not write the cache folder {}; this build kept nothing for the next (use --cache DIR)",
+                "could not write the cache folder {}; this build kept nothing for the next (choose another cache folder)",
                 c.dir().display()
             )
         }),

@@ -3,7 +3,7 @@
 
 use super::manifest::{self, Manifest, Sticker, StickerSettings, TelegramSettings};
 use crate::audio::source::Source;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::output::{AtomicFile, file_label};
 use crate::platform::Platform;
 use crate::timecode::Timecode;
@@ -169,10 +169,10 @@ fn id_from(stem: &str, taken: &[String]) -> String {
 pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
     let target = dir.join("pack.json");
     if target.exists() && !opts.force {
-        return Err(Error::invalid(
-            "init",
+        return Err(Error::setting(
+            Setting::Force,
             format!(
-                "{} already exists; use --force to replace it",
+                "{} already exists and is kept unless replacing it is asked for",
                 target.display()
             ),
         ));
@@ -182,8 +182,8 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     };
     if opts.duration.as_nanos() < 100_000_000 {
-        return Err(Error::invalid(
-            "--duration",
+        return Err(Error::setting(
+            Setting::Duration,
             format!(
                 "{} is too short for a clip; give at least 0.1 s (stickers are about 1 to 10 s)",
                 opts.duration
@@ -264,7 +264,7 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
         return Err(Error::invalid(
             "init",
             format!(
-                "{}: the masters give {} clip(s) of {}, and a WhatsApp pack needs 3; add masters, use a shorter --duration, or leave whatsapp out of --platforms",
+                "{}: the masters give {} clip(s) of {}, and a WhatsApp pack needs 3; add masters, use a shorter duration, or leave whatsapp out of the platforms",
                 dir.display(),
                 stickers.len(),
                 opts.duration

@@ -9,12 +9,12 @@ use crate::art::styles::Style;
 use crate::audio::channels::ChannelMode;
 use crate::audio::fade::FadeCurve;
 use crate::audio::source::Source;
-use crate::error::{Error, Result};
+pub use crate::error::ManifestIssue;
+use crate::error::{Error, Result, Setting};
 use crate::platform::{Platform, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS};
 use crate::timecode::Timecode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A sound-sticker pack. Paths are relative to the manifest's folder.
@@ -159,26 +159,6 @@ pub struct Sticker {
     pub settings: StickerSettings,
 }
 
-/// One problem in a manifest, located by JSON pointer and line:column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ManifestIssue {
-    pub pointer: String,
-    pub line: usize,
-    pub column: usize,
-    pub detail: String,
-}
-
-impl fmt::Display for ManifestIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
-        write!(f, "{}:{} {at}: {}", self.line, self.column, self.detail)
-    }
-}
-
 /// The JSON Schema of the manifest, as pretty JSON.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(Manifest);
@@ -221,8 +201,8 @@ pub fn load_for(path: &Path, platforms: &[Platform]) -> Result<LoadedManifest> {
             .enumerate()
             .find_map(|(i, p)| platforms[..i].contains(p).then_some(p))
         {
-            return Err(Error::invalid(
-                "--platform",
+            return Err(Error::setting(
+                Setting::Platforms,
                 format!("`{}` is listed twice", twice.name()),
             ));
         }

@@ -7,7 +7,7 @@ use crate::audio::channels::ChannelMode;
 use crate::clip::ClipOptions;
 use crate::clip::options::parse_bitrate;
 use crate::cover::CoverOptions;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::platform::Platform;
 use crate::timecode::Timecode;
 
@@ -170,6 +170,40 @@ pub fn clip_options(
         }
     }
     Ok((o, warning))
+}
+
+/// The manifest field behind library setting `setting` of sticker `index`, as a JSON pointer: the
+/// sticker's own field, else the pack default it inherits. `None` when the manifest does not set it
+/// (a built-in default or the platform's rules did).
+pub fn field_of(m: &LoadedManifest, index: usize, setting: Setting) -> Option<String> {
+    let s = &m.manifest.stickers[index];
+    let at = format!("/stickers/{index}");
+    let name = match setting {
+        Setting::Start => return Some(format!("{at}/start")),
+        Setting::End => return s.end.as_ref().map(|_| format!("{at}/end")),
+        Setting::Duration => return s.duration.as_ref().map(|_| format!("{at}/duration")),
+        Setting::FadeIn => "fade_in",
+        Setting::FadeOut => "fade_out",
+        Setting::Loudness => "loudness",
+        Setting::TruePeak => "true_peak",
+        Setting::Bitrate => "bitrate",
+        Setting::Style => "style",
+        Setting::Fps => "fps",
+        _ => return None,
+    };
+    // Settings serialise only the fields that are set.
+    let sets = |set: &StickerSettings| {
+        serde_json::to_value(set)
+            .ok()
+            .is_some_and(|v| v.get(name).is_some())
+    };
+    if sets(&s.settings) {
+        Some(format!("{at}/settings/{name}"))
+    } else if sets(&m.manifest.defaults) {
+        Some(format!("/defaults/{name}"))
+    } else {
+        None
+    }
 }
 
 /// Cover settings of `sticker` for `platform` (size, format, fps and caps come from the rules table).

@@ -3,7 +3,7 @@
 //! packs from them, byte-identical to a single build.
 
 use super::manifest::LoadedManifest;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::str::FromStr;
@@ -57,19 +57,20 @@ pub const SHARD_FILE: &str = "shard.json";
 pub fn check_shard_dir(dir: &Path, m: &LoadedManifest) -> Result<ShardInfo> {
     let file = dir.join(SHARD_FILE);
     let text = std::fs::read_to_string(&file).map_err(|_| {
-        Error::invalid(
-            "--merge",
+        Error::setting(
+            Setting::Merge,
             format!(
-                "{} is not a shard folder (it has no {SHARD_FILE}); give the --out folders of `build --shard I/N` runs",
+                "{} is not a shard folder (it has no {SHARD_FILE}); give the output folders of shard builds",
                 dir.display()
             ),
         )
     })?;
-    let info: ShardInfo = serde_json::from_str(&text)
-        .map_err(|e| Error::invalid("--merge", format!("{}: damaged ({e})", file.display())))?;
+    let info: ShardInfo = serde_json::from_str(&text).map_err(|e| {
+        Error::setting(Setting::Merge, format!("{}: damaged ({e})", file.display()))
+    })?;
     if info.identifier != m.manifest.identifier {
-        return Err(Error::invalid(
-            "--merge",
+        return Err(Error::setting(
+            Setting::Merge,
             format!(
                 "{} is a shard of pack `{}`, not of `{}`",
                 dir.display(),

@@ -4,7 +4,7 @@
 //! removes those whose process is gone (and puts back a previous output if a kill fell between the
 //! two renames of the fallback swap).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use std::path::{Path, PathBuf};
 
 const STAGING: &str = ".soundsticker-build-";
@@ -24,8 +24,8 @@ pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     };
     let shown = out.display();
     if !meta.is_dir() {
-        return Err(Error::invalid(
-            "--out",
+        return Err(Error::setting(
+            Setting::Out,
             format!("{shown} is a file; the packs go into a folder: give a new one"),
         ));
     }
@@ -35,10 +35,10 @@ pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
             && path.starts_with(&root)
         {
             let place = if path == root { "is" } else { "is inside" };
-            return Err(Error::invalid(
-                "--out",
+            return Err(Error::setting(
+                Setting::Out,
                 format!(
-                    "{} {place} the output folder {shown}, which a build replaces; choose another --out",
+                    "{} {place} the output folder {shown}, which a build replaces; choose another output folder",
                     input.display()
                 ),
             ));
@@ -49,8 +49,8 @@ pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     if let Some(cwd) = std::env::current_dir().ok().and_then(|d| resolved(&d))
         && cwd.starts_with(&root)
     {
-        return Err(Error::invalid(
-            "--out",
+        return Err(Error::setting(
+            Setting::Out,
             format!(
                 "{shown} holds the current directory, and a folder in use cannot be replaced; run from outside it"
             ),
@@ -58,8 +58,8 @@ pub fn check_out(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     }
     let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
     if !empty && !ours(out) {
-        return Err(Error::invalid(
-            "--out",
+        return Err(Error::setting(
+            Setting::Out,
             format!(
                 "{shown} holds files soundsticker did not write, and a build replaces its whole output folder; give a new or empty folder, or an earlier build's (marked by {MARKER})"
             ),

@@ -6,7 +6,7 @@ use super::bundles::Rendered;
 use super::cache::{Cache, FileHashes, Key, KeyBuilder};
 use super::manifest::LoadedManifest;
 use super::report::{OutputFile, StickerReport};
-use super::settings::{clip_options, cover_options, range_options};
+use super::settings::{clip_options, cover_options, field_of, range_options};
 use crate::art::styles::Style;
 use crate::clip::{ClipReport, ClipRequest, DecodedRange, clip_from};
 use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
@@ -139,7 +139,7 @@ impl Sticker<'_> {
                 let s = &job.m.manifest.stickers[self.index];
                 return Err(Error::Incomplete {
                     detail: format!(
-                        "sticker `{}` (number {} in the manifest) is in none of the shard folders {}: build the missing shard, or build without --merge",
+                        "sticker `{}` (number {} in the manifest) is in none of the shard folders {}: build the missing shard, or build without merging",
                         s.id,
                         self.index + 1,
                         job.sources
@@ -274,6 +274,12 @@ impl Sticker<'_> {
 /// rules and, when the build includes WhatsApp, is WhatsApp's image (driven by its voice note), so it
 /// is made once.
 pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
+    build_sticker_targets(job, index)
+        .map_err(|e| e.name_setting(|setting| field_of(job.m, index, setting)))
+}
+
+/// `build_sticker`, with errors still naming the library's settings.
+fn build_sticker_targets(job: &Job, index: usize) -> Result<StickerBuild> {
     let m = job.m;
     let s = &m.manifest.stickers[index];
     let mut st = Sticker {
