@@ -239,7 +239,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
                 Setting::Audio,
                 format!(
                     "the `{}` style follows a clip's audio; give the clip",
-                    style_name(o.style)
+                    o.style
                 ),
             ));
         }
@@ -329,14 +329,4 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         fitted: fitted_out,
         warnings,
     })
-}
-
-fn style_name(s: Style) -> &'static str {
-    match s {
-        Style::Pulse => "pulse",
-        Style::Vinyl => "vinyl",
-        Style::Wave => "wave",
-        Style::Bars => "bars",
-        Style::Still => "still",
-    }
 }

@@ -40,11 +40,6 @@ pub trait Progress: Sync {
     /// A whole piece of a larger job (a sticker for one platform in a pack build) is finished:
     /// `done` of `total` pieces.
     fn item_done(&self, _item: &str, _done: u64, _total: u64) {}
-    /// Asked between pieces of work: true makes the job stop early with [`crate::Error::Cancelled`],
-    /// leaving nothing half-written.
-    fn cancelled(&self) -> bool {
-        false
-    }
 }
 
 /// Reports another operation's stages under one item name and keeps its fine-grained `advance` calls
@@ -57,9 +52,6 @@ pub struct Scoped<'a> {
 impl Progress for Scoped<'_> {
     fn stage(&self, _item: &str, stage: Stage) {
         self.inner.stage(&self.item, stage);
-    }
-    fn cancelled(&self) -> bool {
-        self.inner.cancelled()
     }
 }
 

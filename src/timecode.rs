@@ -61,12 +61,66 @@ impl Timecode {
 
     /// Parse, naming `field` (e.g. `--start`) in the error.
     pub fn parse_field(text: &str, field: &str) -> Result<Self> {
-        parse(text).map_err(|why| {
-            Error::invalid(
-                field,
-                format!("`{text}` is not a timecode ({why}); write e.g. 83.5, 1:23.5, 01:23.500 or 83500ms"),
-            )
-        })
+        parse_explained(text).map_err(|detail| Error::invalid(field, detail))
+    }
+
+    /// The shortest usual way to type this time: whole seconds as `4`, under a second as `10ms`,
+    /// anything else as [`Timecode::to_exact_string`] (for showing defaults).
+    pub fn to_short_string(self) -> String {
+        if self.nanos % NANOS_PER_SEC == 0 {
+            format!("{}", self.nanos / NANOS_PER_SEC)
+        } else if self.nanos < NANOS_PER_SEC && self.nanos % 1_000_000 == 0 {
+            format!("{}ms", self.nanos / 1_000_000)
+        } else {
+            self.to_exact_string()
+        }
+    }
+
+    /// Exact text for this time: the clock form where it is exact to the millisecond, else decimal
+    /// seconds to the nanosecond (what serialisation writes, so a manifest round-trips unchanged).
+    pub fn to_exact_string(self) -> String {
+        if self.nanos % 1_000_000 == 0 {
+            return self.to_string();
+        }
+        let secs = format!(
+            "{}.{:09}",
+            self.nanos / NANOS_PER_SEC,
+            self.nanos % NANOS_PER_SEC
+        );
+        secs.trim_end_matches('0').to_string()
+    }
+}
+
+/// Parse, with the whole message (what was written, why it is not a timecode, what to write).
+fn parse_explained(text: &str) -> Result<Timecode, String> {
+    parse(text).map_err(|why| {
+        format!("`{text}` is not a timecode ({why}); write e.g. 83.5, 1:23.5, 01:23.500 or 83500ms")
+    })
+}
+
+impl serde::Serialize for Timecode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_exact_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timecode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::typed_str::deserialize(deserializer, "a timecode such as 1:23.5", parse_explained)
+    }
+}
+
+impl schemars::JsonSchema for Timecode {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timecode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
     }
 }
 
@@ -211,6 +265,35 @@ mod tests {
         let t = Timecode::from_frames(3_682_350, 44_100);
         assert_eq!(t.to_frames(44_100), 3_682_350);
         assert_eq!(Timecode::from_millis(1).to_frames(48_000), 48);
+    }
+
+    #[test]
+    fn serialises_exactly_and_explains_bad_values() {
+        for (text, json) in [("83.5", "\"01:23.500\""), ("19.2851234", "\"19.2851234\"")] {
+            let t: Timecode = text.parse().expect("timecode");
+            assert_eq!(serde_json::to_string(&t).expect("json"), json);
+            let back: Timecode = serde_json::from_str(json).expect("parse");
+            assert_eq!(back, t);
+        }
+        let err = serde_json::from_str::<Timecode>("\"1:60\"").expect_err("bad");
+        assert!(
+            err.to_string().contains("`1:60` is not a timecode"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Timecode>("5").expect_err("a number");
+        assert!(
+            err.to_string().contains("a timecode such as 1:23.5"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn short_strings_parse_back() {
+        for (ms, short) in [(0, "0"), (10, "10ms"), (4_000, "4"), (1_500, "00:01.500")] {
+            let t = Timecode::from_millis(ms);
+            assert_eq!(t.to_short_string(), short);
+            assert_eq!(short.parse::<Timecode>(), Ok(t));
+        }
     }
 
     #[test]

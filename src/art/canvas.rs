@@ -21,9 +21,11 @@ impl Default for Fit {
 }
 
 /// What fills the letterbox of `contain`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Background {
+    /// Nothing: the letterbox stays transparent.
+    #[default]
     Transparent,
     /// Straight RGBA.
     Color([u8; 4]),

@@ -30,6 +30,8 @@ impl std::str::FromStr for Shape {
     }
 }
 
+display_as_serde_name!(Shape);
+
 /// Coverage (0..1) of the pixel centred at (x, y) by `shape` inscribed in [0, size)², by signed distance.
 fn coverage(shape: Shape, size: f32, x: f32, y: f32) -> f32 {
     let c = size / 2.0;

@@ -44,6 +44,8 @@ impl std::str::FromStr for Style {
     }
 }
 
+display_as_serde_name!(Style);
+
 /// Straight RGBA to a premultiplied pixmap.
 pub fn to_pixmap(img: &RgbaImage) -> Pixmap {
     let mut data = img.as_raw().clone();

@@ -116,6 +116,8 @@ impl std::str::FromStr for ChannelMode {
     }
 }
 
+display_as_serde_name!(ChannelMode);
+
 /// What a conversion did, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChannelReport {

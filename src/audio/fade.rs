@@ -35,6 +35,8 @@ impl std::str::FromStr for FadeCurve {
     }
 }
 
+display_as_serde_name!(FadeCurve);
+
 impl FadeCurve {
     /// Gain at position `x` in 0..=1 of a fade-in.
     pub fn gain(self, x: f64) -> f64 {

@@ -10,11 +10,11 @@ use soundsticker::art::styles::Style;
 use soundsticker::audio::channels::ChannelMode;
 use soundsticker::audio::fade::FadeCurve;
 use soundsticker::clip::LoudnessRef;
-use soundsticker::clip::options::parse_bitrate;
 use soundsticker::cover::{CoverOptions, CoverRequest};
 use soundsticker::error::Setting;
+use soundsticker::pack::init::InitOptions;
 use soundsticker::platform::{ImageKind, Platform};
-use soundsticker::{ClipOptions, ClipRequest, Error, Timecode};
+use soundsticker::{Bitrate, ClipOptions, ClipRequest, Error, Timecode};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,7 +95,7 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Clip length of each sticker.
-        #[arg(long, default_value = "4")]
+        #[arg(long, default_value_t = InitOptions::default().duration.to_short_string())]
         duration: String,
         /// Platforms to build for (default: all).
         #[arg(long, value_delimiter = ',')]
@@ -117,7 +117,7 @@ struct CoverArgs {
     #[arg(short, long)]
     output: PathBuf,
     /// Animation: pulse, vinyl, wave, bars, or still (a static sticker).
-    #[arg(long, default_value = "pulse")]
+    #[arg(long, default_value_t = CoverOptions::default().style)]
     style: Style,
     /// Take size, format, fps, duration and byte cap from a platform: whatsapp, telegram, signal, discord.
     #[arg(long)]
@@ -138,14 +138,14 @@ struct CoverArgs {
     #[arg(long)]
     max_bytes: Option<u64>,
     /// Quality 0–100, the best the fitter may use.
-    #[arg(long, default_value_t = 80.0)]
+    #[arg(long, default_value_t = CoverOptions::default().quality)]
     quality: f32,
     /// Lossless WebP.
     #[arg(long)]
     lossless: bool,
     /// Encoder effort 0 (fast) to 6 (best at a byte cap): WebP's method; VP9 0-4 realtime speed 8-4, 5-6
     /// good-quality speed 4-3; APNG 0-1 zlib level 6, 2-6 level 9.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(i32).range(0..=6))]
+    #[arg(long, default_value_t = CoverOptions::default().method, value_parser = clap::value_parser!(i32).range(0..=6))]
     method: i32,
     /// APNG colours: palette (one shared palette of up to 256 colours: far more detail under a byte
     /// cap) or truecolour (posterised; Signal needs it). Default: palette where the platform animates
@@ -157,22 +157,22 @@ struct CoverArgs {
     #[arg(long, default_value_t = soundsticker::cover::DEFAULT_ENOUGH_SSIM)]
     enough_ssim: f64,
     /// cover (crop to fill) or contain (letterbox).
-    #[arg(long, default_value = "cover")]
+    #[arg(long, default_value_t = fit_defaults().0)]
     fit: String,
     /// Crop focus for --fit cover, as x,y in 0..1.
-    #[arg(long, default_value = "0.5,0.5")]
+    #[arg(long, default_value_t = fit_defaults().1)]
     focus: String,
     /// Letterbox for --fit contain: transparent, blur or #rrggbb.
-    #[arg(long, default_value = "transparent")]
+    #[arg(long, default_value_t = fit_defaults().2)]
     background: String,
     /// square, rounded or circle.
-    #[arg(long, default_value = "rounded")]
+    #[arg(long, default_value_t = CoverOptions::default().shape)]
     shape: Shape,
     /// White die-cut outline width in px (at 512 px).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = CoverOptions::default().outline)]
     outline: u32,
     /// Transparent margin in px (at 512 px).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = CoverOptions::default().margin)]
     margin: u32,
     /// Also save the rendered frames as numbered PNGs in this folder (previews, comparisons).
     #[arg(long)]
@@ -283,7 +283,7 @@ struct ClipArgs {
     #[arg(short, long)]
     output: PathBuf,
     /// Start in the master: 83.5, 1:23.5, 01:23.500 or 83500ms.
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value_t = ClipOptions::default().start.to_short_string())]
     start: String,
     /// End in the master (exclusive), same forms as --start.
     #[arg(long, conflicts_with = "duration")]
@@ -292,34 +292,34 @@ struct ClipArgs {
     #[arg(long)]
     duration: Option<String>,
     /// Fade-in length.
-    #[arg(long, default_value = "10ms")]
+    #[arg(long, default_value_t = ClipOptions::default().fade_in.to_short_string())]
     fade_in: String,
     /// Fade-out length.
-    #[arg(long, default_value = "50ms")]
+    #[arg(long, default_value_t = ClipOptions::default().fade_out.to_short_string())]
     fade_out: String,
     /// Fade shape: linear, sine (equal power), scurve or exp.
-    #[arg(long, default_value = "sine")]
+    #[arg(long, default_value_t = ClipOptions::default().fade_curve)]
     fade_curve: FadeCurve,
     /// Output channels: mono, stereo or keep (surround becomes stereo for Opus).
-    #[arg(long, default_value = "keep")]
+    #[arg(long, default_value_t = ClipOptions::default().channels)]
     channels: ChannelMode,
     /// Integrated loudness target in LUFS, or `off` to keep the level.
-    #[arg(long, default_value = "-16", allow_hyphen_values = true)]
+    #[arg(long, default_value_t = number_or_off_text(ClipOptions::default().loudness_lufs), allow_hyphen_values = true)]
     loudness: String,
     /// Measure the gain on the clip, or on the whole master (same gain for every clip of a track).
-    #[arg(long, default_value = "clip", value_parser = parse_ref)]
+    #[arg(long, default_value_t = ClipOptions::default().loudness_ref, value_parser = parse_ref)]
     loudness_ref: LoudnessRef,
     /// True-peak ceiling in dBTP, or `off` to disable the limiter.
-    #[arg(long, default_value = "-1.0", allow_hyphen_values = true)]
+    #[arg(long, default_value_t = number_or_off_text(ClipOptions::default().true_peak_dbtp), allow_hyphen_values = true)]
     true_peak: String,
     /// Opus bitrate, e.g. 64k (default 96k stereo, 64k mono).
-    #[arg(long, value_parser = parse_bitrate)]
-    bitrate: Option<u32>,
+    #[arg(long)]
+    bitrate: Option<Bitrate>,
     /// Largest allowed output size in bytes; the highest bitrate that fits is chosen.
     #[arg(long)]
     max_bytes: Option<u64>,
     /// WAV bits per sample (16 is dithered).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = ClipOptions::default().wav_bits)]
     bits: u16,
     /// WAV output sample rate (Opus is always 48000).
     #[arg(long)]
@@ -345,6 +345,28 @@ fn parse_ref(s: &str) -> Result<LoudnessRef, String> {
         _ => Err(format!(
             "`{s}` is not a loudness reference; use clip or master"
         )),
+    }
+}
+
+/// How `number_or_off` writes a library default.
+fn number_or_off_text(value: Option<f64>) -> String {
+    value.map_or_else(|| "off".into(), |v| v.to_string())
+}
+
+/// The library's default fit as `--fit`, `--focus` and `--background` write it.
+fn fit_defaults() -> (String, String, String) {
+    let background = |b: Background| match b {
+        Background::Transparent => "transparent".to_string(),
+        Background::Blur => "blur".into(),
+        Background::Color([r, g, b, _]) => format!("#{r:02x}{g:02x}{b:02x}"),
+    };
+    match Fit::default() {
+        Fit::Cover { focus: (x, y) } => (
+            "cover".into(),
+            format!("{x},{y}"),
+            background(Background::default()),
+        ),
+        Fit::Contain { background: b } => ("contain".into(), "0.5,0.5".into(), background(b)),
     }
 }
 
@@ -385,7 +407,7 @@ fn clip_options(a: &ClipArgs) -> Result<ClipOptions, Error> {
         true_peak_dbtp: number_or_off(&a.true_peak, "--true-peak", "dBTP")?,
         sample_rate: a.sample_rate,
         wav_bits: a.bits,
-        bitrate: a.bitrate,
+        bitrate: a.bitrate.map(Bitrate::bps),
         max_bytes: a.max_bytes,
         title: a.title.clone(),
         artist: a.artist.clone(),
@@ -484,6 +506,8 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             shard,
             merge,
         } => {
+            let cancel = soundsticker::CancelToken::new();
+            stop_on_ctrl_c(&cancel);
             let opts = soundsticker::pack::build::BuildOptions {
                 out,
                 platforms: platform,
@@ -493,6 +517,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
                 force,
                 shard,
                 merge,
+                cancel,
             };
             let bar = progress_bar::BuildBar::new(mode);
             let report = soundsticker::pack::build::build(&manifest, &opts, &bar);
@@ -558,6 +583,19 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// First Ctrl-C: `cancel` (the build stops after the pieces in flight and removes its staging folder);
+/// second: remove the unfinished staging folders and exit at once (130).
+fn stop_on_ctrl_c(cancel: &soundsticker::CancelToken) {
+    let cancel = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if cancel.cancel() {
+            cancel.remove_unfinished();
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping: finishing the stickers in flight (Ctrl-C again to quit at once)");
+    });
 }
 
 /// `--jobs`: a whole number of at least 1.

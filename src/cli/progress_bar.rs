@@ -4,8 +4,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use soundsticker::{Progress, Stage};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// True when progress should be drawn: stderr is a terminal and CI is not set.
@@ -80,7 +79,6 @@ pub struct BuildBar {
     bar: ProgressBar,
     stages: Mutex<BTreeMap<String, Stage>>,
     started: Instant,
-    stop: Arc<AtomicBool>,
 }
 
 impl BuildBar {
@@ -96,24 +94,11 @@ impl BuildBar {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        // First Ctrl-C: stop after the pieces in flight, removing the staging folder; second: now.
-        let _ = ctrlc::set_handler(move || {
-            if flag.swap(true, Ordering::SeqCst) {
-                soundsticker::pack::staging::remove_unfinished();
-                std::process::exit(130);
-            }
-            eprintln!(
-                "\nstopping: finishing the stickers in flight (Ctrl-C again to quit at once)"
-            );
-        });
         BuildBar {
             mode,
             bar,
             stages: Mutex::new(BTreeMap::new()),
             started: Instant::now(),
-            stop,
         }
     }
 
@@ -176,9 +161,5 @@ impl Progress for BuildBar {
             ),
             Mode::Silent => {}
         }
-    }
-
-    fn cancelled(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
     }
 }

@@ -19,6 +19,8 @@ pub enum LoudnessRef {
     Master,
 }
 
+display_as_serde_name!(LoudnessRef);
+
 /// The file format written, chosen from the output extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -168,37 +170,9 @@ impl ClipOptions {
     }
 }
 
-/// Parse a bitrate such as `64k`, `96000` or `1.5M` into bit/s.
-pub fn parse_bitrate(text: &str) -> std::result::Result<u32, String> {
-    let t = text.trim().to_ascii_lowercase();
-    let (num, mult) = if let Some(n) = t.strip_suffix('k') {
-        (n, 1_000.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 1_000_000.0)
-    } else {
-        (t.as_str(), 1.0)
-    };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` is not a bitrate; write e.g. 64k or 96000"))?;
-    if !(v.is_finite() && v > 0.0) {
-        return Err(format!("`{text}` is not a positive bitrate"));
-    }
-    Ok((v * mult).round() as u32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bitrates() {
-        assert_eq!(parse_bitrate("64k"), Ok(64_000));
-        assert_eq!(parse_bitrate("96000"), Ok(96_000));
-        assert_eq!(parse_bitrate("0.5M"), Ok(500_000));
-        assert!(parse_bitrate("fast").is_err());
-        assert!(parse_bitrate("-5k").is_err());
-    }
 
     #[test]
     fn output_format_from_extension() {

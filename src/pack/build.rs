@@ -11,6 +11,7 @@ pub use super::report::{BuildReport, OutputFile, StickerReport};
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
 use super::staging::{Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result, Setting};
 use crate::platform::Platform;
 use crate::progress::Progress;
@@ -40,6 +41,9 @@ pub struct BuildOptions {
     pub shard: Option<Shard>,
     /// Assemble the packs from these shard folders.
     pub merge: Vec<PathBuf>,
+    /// Cancelled by the caller to stop the build after the pieces in flight (default: a token nobody
+    /// cancels). The build then returns [`Error::Cancelled`] and leaves the previous output untouched.
+    pub cancel: CancelToken,
 }
 
 /// Build the packs of the manifest at `manifest_path`.
@@ -75,7 +79,7 @@ pub fn build(
     }
     inputs.extend(opts.merge.iter().cloned());
     check_out(&out, &inputs)?;
-    let staging = Staging::create(&out)?;
+    let staging = Staging::create(&out, &opts.cancel)?;
     let st = staging.path();
     // A shard renders into a scratch folder and keeps the results as cache entries.
     let work = match opts.shard {
@@ -119,11 +123,12 @@ pub fn build(
         require_cached: !opts.merge.is_empty(),
         hashes: &hashes,
         progress,
+        cancel: &opts.cancel,
         done: &done,
         total: (chosen.len() * targets.len()) as u64,
     };
     let built = render_all(&job, &chosen, opts.jobs)?;
-    if progress.cancelled() {
+    if opts.cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
 
@@ -181,7 +186,7 @@ pub fn build(
         files.push(preview.clone());
         (files, Some(preview))
     };
-    if progress.cancelled() {
+    if opts.cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
 

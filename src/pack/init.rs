@@ -247,9 +247,9 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             stickers.push(Sticker {
                 id: id_from(&stem_of(m), &taken),
                 master: file_label(m),
-                start: start.to_string(),
+                start,
                 end: None,
-                duration: Some(duration.to_string()),
+                duration: Some(duration),
                 cover: own_cover.clone(),
                 emojis: vec!["🎵".into()],
                 title: Some(title_for(&stem_of(m), several.then_some(k + 1))),

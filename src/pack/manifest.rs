@@ -9,6 +9,7 @@ use crate::art::styles::Style;
 use crate::audio::channels::ChannelMode;
 use crate::audio::fade::FadeCurve;
 use crate::audio::source::Source;
+use crate::bitrate::Bitrate;
 pub use crate::error::ManifestIssue;
 use crate::error::{Error, Result, Setting};
 use crate::platform::{Platform, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS};
@@ -90,13 +91,13 @@ pub struct StickerSettings {
     pub channels: Option<ChannelMode>,
     /// Opus bitrate such as `96k`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bitrate: Option<String>,
+    pub bitrate: Option<Bitrate>,
     /// Fade-in length, a timecode such as `10ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fade_in: Option<String>,
+    pub fade_in: Option<Timecode>,
     /// Fade-out length, a timecode such as `50ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fade_out: Option<String>,
+    pub fade_out: Option<Timecode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fade_curve: Option<FadeCurve>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,12 +134,12 @@ pub struct Sticker {
     /// The master track the clip is cut from.
     pub master: String,
     /// Clip start: `83.5`, `1:23.5`, `01:23.500` or `83500ms`.
-    pub start: String,
+    pub start: Timecode,
     /// Clip end (exclusive); give this or `duration`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<String>,
+    pub end: Option<Timecode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
+    pub duration: Option<Timecode>,
     /// Art for this sticker (default: the pack's cover).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<String>,
@@ -532,28 +533,13 @@ fn check_settings(s: &StickerSettings, at: &str, report: &mut dyn FnMut(String, 
             format!("{t} dBTP is outside −20..0"),
         );
     }
-    if let Some(b) = &s.bitrate {
-        match crate::clip::options::parse_bitrate(b) {
-            Err(_) => report(
-                format!("{at}/bitrate"),
-                format!("`{b}` is not a bitrate such as 96k"),
-            ),
-            Ok(bps) if !(6_000..=510_000).contains(&bps) => report(
-                format!("{at}/bitrate"),
-                format!("`{b}` is outside what Opus encodes (6k to 510k)"),
-            ),
-            Ok(_) => {}
-        }
-    }
-    for (name, v) in [("fade_in", &s.fade_in), ("fade_out", &s.fade_out)] {
-        if let Some(t) = v
-            && t.parse::<Timecode>().is_err()
-        {
-            report(
-                format!("{at}/{name}"),
-                format!("`{t}` is not a timecode such as 50ms"),
-            );
-        }
+    if let Some(b) = s.bitrate
+        && !(6_000..=510_000).contains(&b.bps())
+    {
+        report(
+            format!("{at}/bitrate"),
+            format!("`{b}` is outside what Opus encodes (6k to 510k)"),
+        );
     }
     if let Some(f) = s.fps
         && !(1.0..=60.0).contains(&f)
@@ -580,26 +566,9 @@ fn check_settings(s: &StickerSettings, at: &str, report: &mut dyn FnMut(String, 
     }
 }
 
-/// Timecodes parse, the range is not empty, and it lies inside the master (read from its header).
+/// The range is not empty, and it lies inside the master (read from its header).
 fn check_range(m: &LoadedManifest, s: &Sticker, at: &str, report: &mut dyn FnMut(String, String)) {
-    let parse = |text: &str, field: &str, report: &mut dyn FnMut(String, String)| match text
-        .parse::<Timecode>()
-    {
-        Ok(t) => Some(t),
-        Err(why) => {
-            report(
-                format!("{at}/{field}"),
-                format!("`{text}` is not a timecode ({why})"),
-            );
-            None
-        }
-    };
-    let start = parse(&s.start, "start", report);
-    let end = s.end.as_deref().and_then(|t| parse(t, "end", report));
-    let duration = s
-        .duration
-        .as_deref()
-        .and_then(|t| parse(t, "duration", report));
+    let (start, end, duration) = (s.start, s.end, s.duration);
     if s.end.is_some() && s.duration.is_some() {
         report(
             format!("{at}/duration"),
@@ -620,7 +589,6 @@ fn check_range(m: &LoadedManifest, s: &Sticker, at: &str, report: &mut dyn FnMut
         );
         return;
     }
-    let Some(start) = start else { return };
     let end = match (end, duration) {
         (Some(e), _) => e,
         (None, Some(d)) => Timecode::from_nanos(start.as_nanos() + d.as_nanos()),

@@ -5,9 +5,8 @@
 use super::manifest::{LoadedManifest, Sticker, StickerSettings};
 use crate::audio::channels::ChannelMode;
 use crate::clip::ClipOptions;
-use crate::clip::options::parse_bitrate;
 use crate::cover::CoverOptions;
-use crate::error::{Error, Result, Setting};
+use crate::error::{Result, Setting};
 use crate::platform::Platform;
 use crate::timecode::Timecode;
 
@@ -78,29 +77,16 @@ pub fn merged(defaults: &StickerSettings, own: &StickerSettings) -> StickerSetti
     )
 }
 
-fn tc(text: &str, pointer: &str) -> Result<Timecode> {
-    Timecode::parse_field(text, pointer)
-}
-
 /// The sticker's own range (start, end or duration) and nothing else: what a build decodes once for
 /// all platforms, which may only shorten it.
-pub fn range_options(m: &LoadedManifest, index: usize) -> Result<ClipOptions> {
+pub fn range_options(m: &LoadedManifest, index: usize) -> ClipOptions {
     let s: &Sticker = &m.manifest.stickers[index];
-    let at = format!("/stickers/{index}");
-    Ok(ClipOptions {
-        start: tc(&s.start, &format!("{at}/start"))?,
-        end: s
-            .end
-            .as_deref()
-            .map(|t| tc(t, &format!("{at}/end")))
-            .transpose()?,
-        duration: s
-            .duration
-            .as_deref()
-            .map(|t| tc(t, &format!("{at}/duration")))
-            .transpose()?,
+    ClipOptions {
+        start: s.start,
+        end: s.end,
+        duration: s.duration,
         ..ClipOptions::default()
-    })
+    }
 }
 
 /// Clip settings of `sticker` for `platform`, plus a warning when the platform shortens the clip.
@@ -110,13 +96,12 @@ pub fn clip_options(
     platform: Platform,
 ) -> Result<(ClipOptions, Option<String>)> {
     let s: &Sticker = &m.manifest.stickers[index];
-    let at = format!("/stickers/{index}");
     let set = merged(&m.manifest.defaults, &s.settings);
     let rules = sound_rules(platform);
     let mut o = ClipOptions {
         max_bytes: Some(rules.max_bytes),
         title: s.title.clone(),
-        ..range_options(m, index)?
+        ..range_options(m, index)
     };
     if let Some(v) = set.loudness {
         o.loudness_lufs = Some(v);
@@ -130,20 +115,18 @@ pub fn clip_options(
     if rules.mono {
         o.channels = ChannelMode::Mono;
     }
-    o.bitrate = Some(match &set.bitrate {
-        Some(b) => {
-            parse_bitrate(b).map_err(|e| Error::invalid(format!("{at}/settings/bitrate"), e))?
-        }
+    o.bitrate = Some(match set.bitrate {
+        Some(b) => b.bps(),
         // Without a setting: rates at which Opus is transparent for music, not the most the byte cap
         // allows (which would be 256k for a 3 s clip): chat sounds should download fast.
         None if o.channels == ChannelMode::Mono => PACK_MONO_BPS,
         None => PACK_STEREO_BPS,
     });
-    if let Some(f) = &set.fade_in {
-        o.fade_in = tc(f, &format!("{at}/settings/fade_in"))?;
+    if let Some(f) = set.fade_in {
+        o.fade_in = f;
     }
-    if let Some(f) = &set.fade_out {
-        o.fade_out = tc(f, &format!("{at}/settings/fade_out"))?;
+    if let Some(f) = set.fade_out {
+        o.fade_out = f;
     }
     if let Some(c) = set.fade_curve {
         o.fade_curve = c;

@@ -4,6 +4,7 @@
 //! removes those whose process is gone (and puts back a previous output if a kill fell between the
 //! two renames of the fallback swap).
 
+use crate::cancel::{CancelToken, Tracked};
 use crate::error::{Error, Result, Setting};
 use std::path::{Path, PathBuf};
 
@@ -114,39 +115,7 @@ pub struct Staging {
     dir: tempfile::TempDir,
     out: PathBuf,
     parent: PathBuf,
-    _live: Live,
-}
-
-/// Staging folders of this process not yet committed or dropped, for `remove_unfinished`.
-static LIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-/// Keeps a staging folder in `LIVE` while it exists.
-struct Live(PathBuf);
-
-impl Live {
-    fn new(path: &Path) -> Live {
-        LIVE.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(path.to_path_buf());
-        Live(path.to_path_buf())
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        LIVE.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|p| p != &self.0);
-    }
-}
-
-/// Remove this process's unfinished staging folders: for a program about to exit at once (a second
-/// Ctrl-C), which runs no destructors. Best effort.
-pub fn remove_unfinished() {
-    let live = LIVE.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    for dir in live {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    _tracked: Tracked,
 }
 
 /// The folder that holds `out`.
@@ -163,8 +132,9 @@ fn name_of(out: &Path) -> String {
 }
 
 impl Staging {
-    /// Create the staging folder for `out`, after cleaning up what killed builds left beside it.
-    pub fn create(out: &Path) -> Result<Self> {
+    /// Create the staging folder for `out`, after cleaning up what killed builds left beside it; it is
+    /// on `cancel`'s unfinished list until committed or dropped.
+    pub fn create(out: &Path, cancel: &CancelToken) -> Result<Self> {
         let parent = parent_of(out);
         std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
         recover(out, &parent);
@@ -178,12 +148,12 @@ impl Staging {
             .map_err(|e| Error::write(out, e))?;
         let marker = dir.path().join(MARKER);
         std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::write(&marker, e))?;
-        let live = Live::new(dir.path());
+        let tracked = cancel.track(dir.path());
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
             parent,
-            _live: live,
+            _tracked: tracked,
         })
     }
 

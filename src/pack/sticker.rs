@@ -8,6 +8,7 @@ use super::manifest::LoadedManifest;
 use super::report::{OutputFile, StickerReport};
 use super::settings::{clip_options, cover_options, field_of, range_options};
 use crate::art::styles::Style;
+use crate::cancel::CancelToken;
 use crate::clip::{ClipReport, ClipRequest, DecodedRange, clip_from};
 use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
 use crate::error::{Error, Result};
@@ -62,6 +63,8 @@ pub struct Job<'a> {
     pub require_cached: bool,
     pub hashes: &'a FileHashes,
     pub progress: &'a dyn Progress,
+    /// Checked before each target: a cancelled build stops there.
+    pub cancel: &'a CancelToken,
     /// Sticker-targets finished so far, of `total`.
     pub done: &'a AtomicU64,
     pub total: u64,
@@ -186,7 +189,7 @@ impl Sticker<'_> {
                 Some(ref d) => d,
                 None => {
                     progress.stage("", Stage::Decode);
-                    let range = range_options(m, st.index)?;
+                    let range = range_options(m, st.index);
                     st.decoded.insert(DecodedRange::read(&st.master, &range)?)
                 }
             };
@@ -308,7 +311,7 @@ fn build_sticker_targets(job: &Job, index: usize) -> Result<StickerBuild> {
         Origin::Reused => {}
     };
     for &target in job.targets {
-        if job.progress.cancelled() {
+        if job.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
         let name = target_name(target);
