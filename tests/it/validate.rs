@@ -1,8 +1,7 @@
 //! `soundsticker validate`: a hand-made WhatsApp pack passes; each broken rule is reported with the
 //! file and the rule's source, with exit status 1; archives are read too.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 fn cover() -> std::path::PathBuf {

@@ -1,8 +1,7 @@
 //! `soundsticker build`: a whole pack for every platform, checked with webpinfo, opusinfo, ffprobe and
 //! unzip; byte-identical rebuilds; a bad manifest leaves the previous build untouched.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 fn write_pack(dir: &Path) -> std::path::PathBuf {

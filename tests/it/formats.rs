@@ -1,8 +1,7 @@
 //! Every supported input format: probed to its exact length, cut sample-accurately, and encoded to Ogg
 //! Opus that opusinfo, opusdec and ffmpeg accept, at the requested loudness.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 struct Format {

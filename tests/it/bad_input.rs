@@ -1,8 +1,7 @@
 //! Bad input gets a one-line error naming the file and the problem, a non-zero exit status, no output
 //! file (not even a temporary one) and an untouched input.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 /// Run a clip that must fail with `code`; the message must name `names` and say `says`.

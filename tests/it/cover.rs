@@ -2,8 +2,7 @@
 //! ffprobe), animations follow the audio, byte caps hold for every platform on hard and easy art, and
 //! bad images fail cleanly.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::{Path, PathBuf};
 
 /// A detailed "photo" (noise, gradients, edges) and a flat logo, generated.

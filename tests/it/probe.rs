@@ -1,7 +1,6 @@
 //! `soundsticker probe`: format, exact length, tags and loudness, cross-checked with ffmpeg.
 
-mod common;
-use common::*;
+use crate::util::*;
 
 #[test]
 fn probe_reports_format_length_tags_and_loudness_like_ffmpeg() {

@@ -1,8 +1,7 @@
 //! The pack manifest: the demo manifest loads; bad manifests give every problem with its JSON pointer
 //! and line:column; the published JSON Schema matches the types (golden file).
 
-mod common;
-use common::*;
+use crate::util::*;
 use soundsticker::Error;
 use soundsticker::pack::manifest::{ManifestIssue, load};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,5 @@
 //! Shared helpers for the integration tests: run the real binary, make fixtures with ffmpeg/sox and
 //! Rust code at test time, and read results back with independent tools (ffmpeg, opusinfo, opusdec).
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,8 +1,7 @@
 //! `soundsticker clip`: sample-accurate cuts, loudness and true peak checked with ffmpeg, short clips,
 //! channel handling, seeking in long masters, byte caps, tags, pictures and reproducible bytes.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 /// A silent 48 kHz/`rate` mono 16-bit WAV with one full-scale click at `click`.
