@@ -6,6 +6,7 @@ mod bad_input;
 mod build;
 mod clip;
 mod cover;
+mod examples;
 mod formats;
 mod manifest;
 mod probe;
