@@ -54,6 +54,7 @@ demo: build
 	@echo "demo clips and stickers are in $(OUT)/; the packs for every platform are in $(OUT)/packs/;"
 	@echo "open $(OUT)/packs/preview.html in a browser to review every sticker with its sound"
 
+# Unit tests, then the integration tests: one binary, tests/it (alone: cargo test --release --test it).
 test: deps
 	$(CARGO) test --release --locked
 

@@ -1,7 +1,6 @@
 //! `soundsticker probe`: format, exact length, tags and loudness, cross-checked with ffmpeg.
 
-mod common;
-use common::*;
+use crate::util::*;
 
 #[test]
 fn probe_reports_format_length_tags_and_loudness_like_ffmpeg() {
@@ -61,7 +60,7 @@ fn probe_reports_format_length_tags_and_loudness_like_ffmpeg() {
 
     // Human output names the same figures.
     let out = run(&["probe", p(&flac)]);
-    let text = String::from_utf8_lossy(&out.stderr);
+    let text = stderr(&out);
     assert!(out.status.success());
     assert!(
         text.contains("flac in flac, 96000 Hz, 2 ch (FL FR), 24-bit"),

@@ -1,8 +1,7 @@
 //! Every supported input format: probed to its exact length, cut sample-accurately, and encoded to Ogg
 //! Opus that opusinfo, opusdec and ffmpeg accept, at the requested loudness.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 struct Format {
@@ -152,26 +151,12 @@ fn every_format_probes_exactly_cuts_on_the_sample_and_encodes_cleanly() {
 
         // A cut at 2.000 s, level untouched, lands on the source's sample 96 000.
         let raw = d.join(format!("{}.cut.wav", f.file));
-        run_ok(&[
-            "clip",
-            p(&master),
-            "-o",
-            p(&raw),
-            "--start",
-            "2",
-            "--duration",
-            "1",
-            "--loudness",
-            "off",
-            "--true-peak",
-            "off",
-            "--fade-in",
-            "0",
-            "--fade-out",
-            "0",
-            "--bits",
-            "24",
-        ]);
+        clip(&master, &raw)
+            .start("2")
+            .duration("1")
+            .untouched()
+            .opt("--bits", 24)
+            .run_ok();
         let (cut, ch) = read_wav(&raw);
         assert_eq!(
             cut.len(),
@@ -203,29 +188,16 @@ fn every_format_probes_exactly_cuts_on_the_sample_and_encodes_cleanly() {
 
         // The Opus sound sticker: conformant, exact length, on target.
         let ogg = d.join(format!("{}.ogg", f.file));
-        run_ok(&[
-            "clip",
-            p(&master),
-            "-o",
-            p(&ogg),
-            "--start",
-            "1.5",
-            "--duration",
-            "3",
-        ]);
+        clip(&master, &ogg).start("1.5").duration("3").run_ok();
         assert_opusinfo_clean(&ogg);
-        let (decoded, ch) = opusdec(&ogg, d);
         assert_eq!(
-            decoded.len() / usize::from(ch),
+            opusdec_frames(&ogg, d),
             144_000,
             "{}: decoded length",
             f.name
         );
-        let (lufs, tp) = ffmpeg_loudness(&ogg);
-        // ±0.5 LU: BS.1770 meters agree within 0.1 LU and Opus moves loudness a little.
-        assert!((lufs + 16.0).abs() <= 0.5, "{}: {lufs} LUFS", f.name);
-        // +0.1 dB: ffmpeg's true-peak meter reads up to a few tenths high on some content.
-        assert!(tp <= -1.0 + 0.1, "{}: true peak {tp} dBTP", f.name);
+        // Loudness ±0.5 LU, true peak at most 0.1 dB over (see LUFS_TOLERANCE, TRUE_PEAK_MARGIN).
+        assert_on_target(&ogg, -16.0, -1.0, f.name);
         assert_eq!(
             ffprobe_stream(&ogg),
             ("opus".to_string(), 48_000, 2),
@@ -245,26 +217,12 @@ fn sample_rates_from_22k_to_192k_give_exact_48k_clips() {
         let flac = d.join(format!("m{rate}.flac"));
         ffmpeg_convert(&src, &flac, &["-c:a", "flac", "-sample_fmt", "s32"]);
         let out = d.join(format!("c{rate}.ogg"));
-        let report = run_json(&[
-            "clip",
-            p(&flac),
-            "-o",
-            p(&out),
-            "--start",
-            "0.25",
-            "--end",
-            "2.75",
-        ]);
+        let report = clip(&flac, &out).start("0.25").end("2.75").run_json();
         assert_eq!(report["range"]["source_rate"], rate);
         assert_eq!(report["frames"], 120_000, "{rate} Hz");
-        let (decoded, ch) = opusdec(&out, d);
         // Within one sample at 48 kHz of the 2.5 s asked for.
-        assert!(
-            (decoded.len() / usize::from(ch)).abs_diff(120_000) <= 1,
-            "{rate} Hz"
-        );
-        let (lufs, _) = ffmpeg_loudness(&out);
-        assert!((lufs + 16.0).abs() <= 0.5, "{rate} Hz: {lufs} LUFS");
+        assert!(opusdec_frames(&out, d).abs_diff(120_000) <= 1, "{rate} Hz");
+        assert_lufs_near(&out, -16.0, &format!("{rate} Hz"));
     }
 }
 
@@ -294,16 +252,7 @@ fn opus_masters_keep_their_tags() {
     assert_eq!(probe[0]["tags"]["artist"], "The Testers");
     assert_eq!(probe[0]["channels"], 1);
     let out = d.join("c.ogg");
-    run_ok(&[
-        "clip",
-        p(&master),
-        "-o",
-        p(&out),
-        "--start",
-        "1",
-        "--duration",
-        "1",
-    ]);
+    clip(&master, &out).start("1").duration("1").run_ok();
     let tags = ffprobe_tags(&out);
     assert!(tags.contains("Hook Line"), "title copied: {tags}");
 }

@@ -1,32 +1,31 @@
 //! Bad input gets a one-line error naming the file and the problem, a non-zero exit status, no output
 //! file (not even a temporary one) and an untouched input.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 /// Run a clip that must fail with `code`; the message must name `names` and say `says`.
-fn fails(args: &[&str], code: i32, names: &str, says: &str, out_dir: &Path) {
+fn fails(clip: Cmd, code: i32, names: &str, says: &str, out_dir: &Path) {
     let before = files_in(out_dir);
-    let res = run(args);
-    let err = String::from_utf8_lossy(&res.stderr);
+    let res = clip.run();
+    let err = stderr(&res);
     assert_eq!(
         res.status.code(),
         Some(code),
-        "{args:?}: status, stderr:\n{err}"
+        "{clip:?}: status, stderr:\n{err}"
     );
     let first = err.lines().next().unwrap_or_default();
-    assert!(first.starts_with("error: "), "{args:?}: {err}");
+    assert!(first.starts_with("error: "), "{clip:?}: {err}");
     assert!(
         first.contains(names),
-        "{args:?}: error should name `{names}`: {first}"
+        "{clip:?}: error should name `{names}`: {first}"
     );
     assert!(
         first.contains(says),
-        "{args:?}: error should say `{says}`: {first}"
+        "{clip:?}: error should say `{says}`: {first}"
     );
     assert!(res.stdout.is_empty(), "nothing on stdout");
-    assert_eq!(files_in(out_dir), before, "{args:?} left files behind");
+    assert_eq!(files_in(out_dir), before, "{clip:?} left files behind");
 }
 
 #[test]
@@ -36,18 +35,16 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
     let out_dir = d.join("out");
     std::fs::create_dir(&out_dir).expect("out dir");
     let out = out_dir.join("clip.ogg");
-    let o = p(&out);
 
     let good = d.join("good.flac");
     let src = d.join("src.wav");
     music_wav(&src, 44_100, 2, 4.0, 0.3);
     ffmpeg_convert(&src, &good, &[]);
-    let g = p(&good);
     let good_bytes = std::fs::read(&good).expect("read");
 
     // Missing file.
     fails(
-        &["clip", p(&d.join("nope.flac")), "-o", o],
+        clip(&d.join("nope.flac"), &out),
         2,
         "nope.flac",
         "not found",
@@ -56,41 +53,20 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
 
     // A PNG named .mp3.
     let fake = d.join("cover.mp3");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/cover.png"),
-        &fake,
-    )
-    .expect("copy");
-    fails(
-        &["clip", p(&fake), "-o", o],
-        2,
-        "cover.mp3",
-        "unsupported",
-        &out_dir,
-    );
+    std::fs::copy(demo("cover.png"), &fake).expect("copy");
+    fails(clip(&fake, &out), 2, "cover.mp3", "unsupported", &out_dir);
 
     // Truncated FLAC: the first 40 % of the bytes; a range in the missing part.
     let cut = d.join("truncated.flac");
     std::fs::write(&cut, &good_bytes[..good_bytes.len() * 2 / 5]).expect("write");
     fails(
-        &[
-            "clip",
-            p(&cut),
-            "-o",
-            o,
-            "--start",
-            "3",
-            "--duration",
-            "0.5",
-        ],
+        clip(&cut, &out).start("3").duration("0.5"),
         2,
         "truncated.flac",
         "truncated",
         &out_dir,
     );
-    let res = run(&["probe", p(&cut)]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("truncated"));
+    assert_refused(&run(&["probe", p(&cut)]), 2, "truncated");
 
     // A WAV with a header and no samples.
     let empty = d.join("empty.wav");
@@ -104,70 +80,58 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
         .expect("wav")
         .finalize()
         .expect("finish");
-    fails(
-        &["clip", p(&empty), "-o", o],
-        2,
-        "empty.wav",
-        "no audio",
-        &out_dir,
-    );
+    fails(clip(&empty, &out), 2, "empty.wav", "no audio", &out_dir);
 
     // A zero-byte file.
     let zero = d.join("zero.wav");
     std::fs::write(&zero, b"").expect("write");
-    fails(
-        &["clip", p(&zero), "-o", o],
-        2,
-        "zero.wav",
-        "no audio",
-        &out_dir,
-    );
+    fails(clip(&zero, &out), 2, "zero.wav", "no audio", &out_dir);
 
     // Ranges.
     fails(
-        &["clip", g, "-o", o, "--start", "5"],
+        clip(&good, &out).start("5"),
         2,
         "good.flac",
         "beyond the end of the track (00:04.000)",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", o, "--start", "2", "--end", "1"],
+        clip(&good, &out).start("2").end("1"),
         2,
         "good.flac",
         "is not after start",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", o, "--start", "2", "--end", "2"],
+        clip(&good, &out).start("2").end("2"),
         2,
         "good.flac",
         "is not after start",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", o, "--duration", "0"],
+        clip(&good, &out).duration("0"),
         2,
         "--duration",
         "zero-length",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", o, "--start", "3", "--duration", "2"],
+        clip(&good, &out).start("3").duration("2"),
         2,
         "good.flac",
         "beyond the end of the track",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", o, "--start", "1:75"],
+        clip(&good, &out).start("1:75"),
         2,
         "--start",
         "not a timecode",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", o, "--loudness", "loud"],
+        clip(&good, &out).opt("--loudness", "loud"),
         2,
         "--loudness",
         "not a number",
@@ -176,32 +140,26 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
 
     // Outputs.
     fails(
-        &["clip", g, "-o", p(&out_dir.join("clip.mp3"))],
+        clip(&good, &out_dir.join("clip.mp3")),
         2,
         "clip.mp3",
         "unknown output type",
         &out_dir,
     );
     fails(
-        &["clip", g, "-o", p(&d.join("no/such/dir/clip.ogg"))],
+        clip(&good, &d.join("no/such/dir/clip.ogg")),
         1,
         "clip.ogg",
         "cannot write",
         &out_dir,
     );
     let src_bytes = std::fs::read(&src).expect("read");
-    fails(
-        &["clip", p(&src), "-o", p(&src)],
-        2,
-        "src.wav",
-        "is an input file",
-        &out_dir,
-    );
+    fails(clip(&src, &src), 2, "src.wav", "is an input file", &out_dir);
     assert_eq!(std::fs::read(&src).expect("read"), src_bytes);
     let not_image = d.join("notes.png");
     std::fs::write(&not_image, b"these are liner notes, not a picture").expect("write");
     fails(
-        &["clip", g, "-o", o, "--picture", p(&not_image)],
+        clip(&good, &out).opt("--picture", p(&not_image)),
         2,
         "notes.png",
         "unusable image",
@@ -219,9 +177,9 @@ fn an_existing_output_survives_a_failed_run() {
     let src = d.join("src.wav");
     music_wav(&src, 48_000, 2, 2.0, 0.3);
     let out = d.join("keep.ogg");
-    run_ok(&["clip", p(&src), "-o", p(&out), "--duration", "1"]);
+    clip(&src, &out).duration("1").run_ok();
     let before = std::fs::read(&out).expect("out");
-    let res = run(&["clip", p(&src), "-o", p(&out), "--start", "9"]);
+    let res = clip(&src, &out).start("9").run();
     assert_eq!(res.status.code(), Some(2));
     assert_eq!(
         std::fs::read(&out).expect("out"),

@@ -2,8 +2,7 @@
 //! ffprobe), animations follow the audio, byte caps hold for every platform on hard and easy art, and
 //! bad images fail cleanly.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::{Path, PathBuf};
 
 /// A detailed "photo" (noise, gradients, edges) and a flat logo, generated.
@@ -57,8 +56,7 @@ fn ffprobe_video(path: &Path) -> (String, u32, u32, usize, usize) {
 }
 
 fn webpinfo_ok(path: &Path) -> String {
-    let out = tool("webpinfo", &[p(path)]);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = tool_stdout("webpinfo", &[p(path)]);
     assert!(
         text.contains("No error detected"),
         "webpinfo on {}:\n{text}",
@@ -83,8 +81,7 @@ struct WebpmuxFrame {
 
 /// Canvas size and stored frames from `webpmux -info` (a still image lists no frames).
 fn webpmux_info(path: &Path) -> ((u32, u32), Vec<WebpmuxFrame>) {
-    let out = tool("webpmux", &["-info", p(path)]);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = tool_stdout("webpmux", &["-info", p(path)]);
     let mut canvas = (0, 0);
     let mut frames = Vec::new();
     for line in text.lines() {
@@ -117,27 +114,22 @@ fn webpmux_frames(path: &Path) -> (usize, u32) {
     (frames.len(), frames.iter().map(|f| f.duration).sum())
 }
 
-/// `soundsticker cover COVER --audio AUDIO --platform PLATFORM [extra] --save-frames FRAMES -o OUT`,
+/// `soundsticker cover ART --audio AUDIO --platform PLATFORM [extra] --save-frames FRAMES -o OUT`,
 /// its JSON report.
 fn cover_with_frames(
-    cover: &Path,
+    art: &Path,
     audio: &Path,
     platform: &str,
     extra: &[&str],
     out: &Path,
     frames: &Path,
 ) -> serde_json::Value {
-    let mut args = vec![
-        "cover",
-        p(cover),
-        "--audio",
-        p(audio),
-        "--platform",
-        platform,
-    ];
-    args.extend(extra);
-    args.extend(["--save-frames", p(frames), "-o", p(out)]);
-    run_json(&args)
+    cover(art, out)
+        .audio(audio)
+        .platform(platform)
+        .args(extra)
+        .opt("--save-frames", p(frames))
+        .run_json()
 }
 
 #[test]
@@ -158,20 +150,12 @@ fn every_style_and_format_is_valid_for_independent_tools() {
     ];
     for (style, file, size, fps) in cases {
         let out = d.join(file);
-        let r = run_json(&[
-            "cover",
-            p(&photo),
-            "--audio",
-            p(&audio),
-            "--style",
-            style,
-            "-o",
-            p(&out),
-            "--size",
-            &size.to_string(),
-            "--fps",
-            &fps.to_string(),
-        ]);
+        let r = cover(&photo, &out)
+            .audio(&audio)
+            .style(style)
+            .size(size)
+            .opt("--fps", fps)
+            .run_json();
         let animated = style != "still";
         let frames = if animated { 2 * fps as usize } else { 1 };
         assert_eq!(r["width"], size, "{file}");
@@ -220,11 +204,7 @@ fn every_style_and_format_is_valid_for_independent_tools() {
         "default=nw=1",
     );
     assert!(text.contains("r_frame_rate=30/1"), "{text}");
-    let dur: f64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("duration="))
-        .and_then(|v| v.parse().ok())
-        .expect("duration");
+    let dur = ffprobe_duration(&text);
     assert!((dur - 2.0).abs() < 0.04, "WebM duration {dur}");
 }
 
@@ -278,22 +258,13 @@ fn pulse_and_bars_follow_the_audio() {
                 "{style}-{}.png",
                 audio.file_stem().and_then(|s| s.to_str()).unwrap_or("x")
             ));
-            run_ok(&[
-                "cover",
-                p(&logo),
-                "--audio",
-                p(audio),
-                "--style",
-                style,
-                "-o",
-                p(&out),
-                "--size",
-                "160",
-                "--fps",
-                "20",
-                "--quality",
-                "100",
-            ]);
+            cover(&logo, &out)
+                .audio(audio)
+                .style(style)
+                .size(160)
+                .opt("--fps", 20)
+                .opt("--quality", 100)
+                .run_ok();
             m.push(motion(&out));
         }
         // Silence: a still picture (no pixel changes). Beats: clearly moving (measured about 1.0 for
@@ -325,16 +296,7 @@ fn byte_caps_hold_for_every_platform_on_hard_and_easy_art() {
                 "{platform}-{}.{ext}",
                 art.file_stem().and_then(|s| s.to_str()).unwrap_or("x")
             ));
-            let r = run_json(&[
-                "cover",
-                p(art),
-                "--audio",
-                p(&audio),
-                "--platform",
-                platform,
-                "-o",
-                p(&out),
-            ]);
+            let r = cover(art, &out).audio(&audio).platform(platform).run_json();
             let bytes = std::fs::metadata(&out).expect("out").len();
             assert!(
                 bytes <= cap,
@@ -361,16 +323,10 @@ fn byte_caps_hold_for_every_platform_on_hard_and_easy_art() {
     }
     // Static WhatsApp sticker: 100 000 bytes.
     let out = d.join("static.webp");
-    run_ok(&[
-        "cover",
-        p(&photo),
-        "--style",
-        "still",
-        "--platform",
-        "whatsapp",
-        "-o",
-        p(&out),
-    ]);
+    cover(&photo, &out)
+        .style("still")
+        .platform("whatsapp")
+        .run_ok();
     assert!(std::fs::metadata(&out).expect("out").len() <= 100_000);
     webpinfo_ok(&out);
 }
@@ -439,16 +395,10 @@ fn discord_stickers_are_palette_apngs_closer_to_the_render_than_truecolour() {
     );
     // Without a platform the default stays truecolour, and Signal's palette-free rule holds.
     let out = d.join("signal.png");
-    run_ok(&[
-        "cover",
-        p(&photo),
-        "--audio",
-        p(&audio),
-        "--platform",
-        "signal",
-        "-o",
-        p(&out),
-    ]);
+    cover(&photo, &out)
+        .audio(&audio)
+        .platform("signal")
+        .run_ok();
     assert_eq!(std::fs::read(&out).expect("signal")[25], 6);
 }
 
@@ -645,18 +595,11 @@ fn rendering_is_reproducible() {
     for file in ["a.webp", "a.webm"] {
         let (x, y) = (d.join(format!("1{file}")), d.join(format!("2{file}")));
         for out in [&x, &y] {
-            run_ok(&[
-                "cover",
-                p(&photo),
-                "--audio",
-                p(&audio),
-                "--style",
-                "bars",
-                "-o",
-                p(out),
-                "--size",
-                "256",
-            ]);
+            cover(&photo, out)
+                .audio(&audio)
+                .style("bars")
+                .size(256)
+                .run_ok();
         }
         assert_eq!(
             std::fs::read(&x).expect("x"),
@@ -701,8 +644,8 @@ fn bad_images_fail_cleanly() {
         (&text, "not a recognised image"),
         (&huge, "too large"),
     ] {
-        let res = run(&["cover", p(file), "--style", "still", "-o", p(&out)]);
-        let err = String::from_utf8_lossy(&res.stderr);
+        let res = cover(file, &out).style("still").run();
+        let err = stderr(&res);
         assert_eq!(res.status.code(), Some(2), "{}: {err}", file.display());
         let name = file
             .file_name()
@@ -720,9 +663,8 @@ fn bad_images_fail_cleanly() {
         );
     }
     // An animated style without audio is a usage error too.
-    let res = run(&["cover", p(&photo), "--style", "pulse", "-o", p(&out)]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("--audio"));
+    let res = cover(&photo, &out).style("pulse").run();
+    assert_refused(&res, 2, "--audio");
 }
 
 /// CRC-32 (PNG chunk checksum), for crafting the oversized header above.
@@ -748,22 +690,11 @@ fn cmyk_jpeg_covers_are_converted_to_rgb() {
     let dir = tempdir();
     let out = dir.path().join("cmyk.png");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cmyk.jpg");
-    run_ok(&[
-        "cover",
-        p(&fixture),
-        "--style",
-        "still",
-        "--size",
-        "64",
-        "--shape",
-        "square",
-        "--outline",
-        "0",
-        "--margin",
-        "0",
-        "-o",
-        p(&out),
-    ]);
+    cover(&fixture, &out)
+        .style("still")
+        .size(64)
+        .args(&["--shape", "square", "--outline", "0", "--margin", "0"])
+        .run_ok();
     let img = image::open(&out).expect("png").to_rgba8();
     let px = img.get_pixel(32, 32).0;
     // Orange: R 255, G 127, B 0 (±3 for JPEG rounding).

@@ -1,9 +1,15 @@
 //! Shared helpers for the integration tests: run the real binary, make fixtures with ffmpeg/sox and
 //! Rust code at test time, and read results back with independent tools (ffmpeg, opusinfo, opusdec).
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// ±0.5 LU around a loudness target: BS.1770 meters agree within 0.1 LU and Opus moves loudness a
+/// little.
+pub const LUFS_TOLERANCE: f64 = 0.5;
+/// How far over a ceiling ffmpeg's true-peak meter may read (it reads up to a few tenths high on some
+/// content): 0.1 dB.
+pub const TRUE_PEAK_MARGIN: f64 = 0.1;
 
 /// The binary under test.
 pub fn bin() -> Command {
@@ -37,6 +43,140 @@ pub fn run_json(args: &[&str]) -> serde_json::Value {
     all.extend_from_slice(args);
     let s = run_ok(&all);
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{s}"))
+}
+
+/// A `soundsticker` command line built option by option, then run: `clip(&master, &out).start("2")
+/// .duration("1").run_json()`.
+#[derive(Debug)]
+pub struct Cmd {
+    args: Vec<String>,
+}
+
+/// Run an external tool, insisting on success; its stdout as text.
+pub fn tool_stdout(cmd: &str, args: &[&str]) -> String {
+    String::from_utf8_lossy(&tool(cmd, args).stdout).into_owned()
+}
+
+/// `soundsticker clip INPUT -o OUT`.
+pub fn clip(input: &Path, out: &Path) -> Cmd {
+    Cmd::new(&["clip", p(input), "-o", p(out)])
+}
+
+/// `soundsticker cover ART -o OUT`.
+pub fn cover(art: &Path, out: &Path) -> Cmd {
+    Cmd::new(&["cover", p(art), "-o", p(out)])
+}
+
+impl Cmd {
+    pub fn new(args: &[&str]) -> Self {
+        Cmd {
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    /// More arguments as they are.
+    pub fn args(mut self, more: &[&str]) -> Self {
+        self.args.extend(more.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// `FLAG VALUE`.
+    pub fn opt(self, flag: &str, value: impl ToString) -> Self {
+        self.args(&[flag, &value.to_string()])
+    }
+
+    pub fn start(self, at: &str) -> Self {
+        self.opt("--start", at)
+    }
+
+    pub fn duration(self, length: &str) -> Self {
+        self.opt("--duration", length)
+    }
+
+    pub fn end(self, at: &str) -> Self {
+        self.opt("--end", at)
+    }
+
+    /// A clip's samples as the master has them: no loudness target, limiter or fades.
+    pub fn untouched(self) -> Self {
+        self.args(&[
+            "--loudness",
+            "off",
+            "--true-peak",
+            "off",
+            "--fade-in",
+            "0",
+            "--fade-out",
+            "0",
+        ])
+    }
+
+    pub fn audio(self, path: &Path) -> Self {
+        self.opt("--audio", p(path))
+    }
+
+    pub fn style(self, style: &str) -> Self {
+        self.opt("--style", style)
+    }
+
+    pub fn platform(self, platform: &str) -> Self {
+        self.opt("--platform", platform)
+    }
+
+    pub fn size(self, px: u32) -> Self {
+        self.opt("--size", px)
+    }
+
+    fn argv(&self) -> Vec<&str> {
+        self.args.iter().map(String::as_str).collect()
+    }
+
+    /// See [`run`].
+    pub fn run(&self) -> Output {
+        run(&self.argv())
+    }
+
+    /// See [`run_ok`].
+    pub fn run_ok(&self) -> String {
+        run_ok(&self.argv())
+    }
+
+    /// See [`run_json`].
+    pub fn run_json(&self) -> serde_json::Value {
+        run_json(&self.argv())
+    }
+}
+
+/// A run's stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The run exited with `code` and its stderr says `says`.
+pub fn assert_refused(out: &Output, code: i32, says: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(says), "should say `{says}`: {err}");
+}
+
+/// A file of the demo assets (`assets/demo/FILE`).
+pub fn demo(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/demo")
+        .join(file)
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Change a JSON file with `f`.
+pub fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut v = read_json(path);
+    f(&mut v);
+    std::fs::write(path, serde_json::to_vec(&v).expect("json")).expect("write");
 }
 
 /// A fresh temporary folder.
@@ -103,12 +243,44 @@ pub fn music_wav(path: &Path, rate: u32, channels: u16, secs: f64, level: f32) {
     w.finalize().expect("finish wav");
 }
 
+/// A master of `music_wav` sections, one after the other, each (seconds, level), joined by sox (`sox_args`
+/// go before the output, e.g. `-b 24`).
+pub fn music_sections(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    sections: &[(f64, f32)],
+    sox_args: &[&str],
+) {
+    let parts = tempdir();
+    let files: Vec<PathBuf> = sections
+        .iter()
+        .enumerate()
+        .map(|(i, &(secs, level))| {
+            let part = parts.path().join(format!("{i}.wav"));
+            music_wav(&part, rate, channels, secs, level);
+            part
+        })
+        .collect();
+    let mut args: Vec<&str> = files.iter().map(|f| p(f)).collect();
+    args.extend_from_slice(sox_args);
+    args.push(p(path));
+    tool("sox", &args);
+}
+
+/// Run ffmpeg quietly, overwriting its output (`args` are the rest of its command line).
+pub fn ffmpeg(args: &[&str]) {
+    let mut all = vec!["-v", "error", "-y"];
+    all.extend_from_slice(args);
+    tool("ffmpeg", &all);
+}
+
 /// Convert with ffmpeg (`args` go between input and output).
 pub fn ffmpeg_convert(input: &Path, output: &Path, args: &[&str]) {
-    let mut all = vec!["-v", "error", "-y", "-i", p(input)];
+    let mut all = vec!["-i", p(input)];
     all.extend_from_slice(args);
     all.push(p(output));
-    tool("ffmpeg", &all);
+    ffmpeg(&all);
 }
 
 /// The figures of ffmpeg's ebur128 summary (`I:`, `LRA:`, `Peak:` ...) as (label, value) pairs.
@@ -158,6 +330,32 @@ pub fn ffmpeg_loudness(path: &Path) -> (f64, f64) {
     (pick(&summary, "I:"), pick(&summary, "Peak:"))
 }
 
+/// ffmpeg's integrated loudness and true peak of `path`, asserting the loudness is within
+/// [`LUFS_TOLERANCE`] of `target` (`what` names the case in the message).
+pub fn assert_lufs_near(path: &Path, target: f64, what: &str) -> (f64, f64) {
+    let (lufs, tp) = ffmpeg_loudness(path);
+    assert!(
+        (lufs - target).abs() <= LUFS_TOLERANCE,
+        "{what}: {lufs} LUFS, target {target}"
+    );
+    (lufs, tp)
+}
+
+/// A true peak (dBTP, as ffmpeg measures it) under `ceiling`, give or take [`TRUE_PEAK_MARGIN`].
+pub fn assert_under_ceiling(tp: f64, ceiling: f64, what: &str) {
+    assert!(
+        tp <= ceiling + TRUE_PEAK_MARGIN,
+        "{what}: true peak {tp} dBTP, ceiling {ceiling}"
+    );
+}
+
+/// [`assert_lufs_near`] `target` and [`assert_under_ceiling`] `ceiling`.
+pub fn assert_on_target(path: &Path, target: f64, ceiling: f64, what: &str) -> (f64, f64) {
+    let (lufs, tp) = assert_lufs_near(path, target, what);
+    assert_under_ceiling(tp, ceiling, what);
+    (lufs, tp)
+}
+
 /// `opusinfo` must accept the file without warnings or errors.
 pub fn assert_opusinfo_clean(path: &Path) {
     let out = Command::new("opusinfo")
@@ -194,6 +392,12 @@ pub fn opusdec(path: &Path, dir: &Path) -> (Vec<f32>, u16) {
     read_wav(&wav)
 }
 
+/// How many frames (samples per channel) opusdec decodes from an Ogg Opus file.
+pub fn opusdec_frames(path: &Path, dir: &Path) -> usize {
+    let (samples, channels) = opusdec(path, dir);
+    samples.len() / usize::from(channels)
+}
+
 /// Interleaved float samples and channel count of a WAV.
 pub fn read_wav(path: &Path) -> (Vec<f32>, u16) {
     let mut r = hound::WavReader::open(path).expect("open wav");
@@ -216,7 +420,20 @@ pub fn ffprobe_show(path: &Path, extra: &[&str], entries: &str, format: &str) ->
     let mut args = vec!["-v", "error"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["-show_entries", entries, "-of", format, p(path)]);
-    String::from_utf8_lossy(&tool("ffprobe", &args).stdout).into_owned()
+    tool_stdout("ffprobe", &args)
+}
+
+/// The value of `key=value` in ffprobe's `default` output.
+pub fn ffprobe_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// `format=duration` (seconds) in ffprobe's `default` output.
+pub fn ffprobe_duration(text: &str) -> f64 {
+    ffprobe_field(text, "duration")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no duration in {text}"))
 }
 
 /// ffprobe's view of the first audio stream: (codec_name, sample_rate, channels).
@@ -227,12 +444,7 @@ pub fn ffprobe_stream(path: &Path) -> (String, u32, u32) {
         "stream=codec_name,sample_rate,channels",
         "default=nw=1",
     );
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap_or_default()
-            .to_string()
-    };
+    let get = |k: &str| ffprobe_field(&text, k).unwrap_or_default().to_string();
     (
         get("codec_name"),
         get("sample_rate").parse().unwrap_or(0),

@@ -1,21 +1,16 @@
 //! The pack manifest: the demo manifest loads; bad manifests give every problem with its JSON pointer
 //! and line:column; the published JSON Schema matches the types (golden file).
 
-mod common;
-use common::*;
+use crate::util::*;
 use soundsticker::Error;
 use soundsticker::pack::manifest::{ManifestIssue, load};
 use std::path::{Path, PathBuf};
-
-fn demo_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
-}
 
 /// A folder with copies of the demo master and cover and `json` as its pack.json.
 fn pack_with(json: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempdir();
     for f in ["master.flac", "cover.png"] {
-        std::fs::copy(demo_dir().join(f), dir.path().join(f)).expect("copy");
+        std::fs::copy(demo(f), dir.path().join(f)).expect("copy");
     }
     let path = dir.path().join("pack.json");
     std::fs::write(&path, json).expect("write");
@@ -59,7 +54,7 @@ const GOOD: &str = r#"{
 
 #[test]
 fn the_demo_manifest_and_a_minimal_one_load() {
-    let m = load(&demo_dir().join("pack.json")).expect("demo manifest");
+    let m = load(&demo("pack.json")).expect("demo manifest");
     assert!(m.manifest.stickers.len() >= 4);
     assert!(issues_of(GOOD).is_empty());
 }
@@ -343,7 +338,7 @@ fn build_never_replaces_what_it_did_not_write() {
         (afile.as_path(), "is a file"),
     ] {
         let res = run(&["build", p(&manifest), "--out", p(out)]);
-        let err = String::from_utf8_lossy(&res.stderr);
+        let err = stderr(&res);
         assert_eq!(res.status.code(), Some(2), "{out:?}: {err}");
         assert!(
             err.contains("--out") && err.contains(says),
@@ -359,8 +354,7 @@ fn build_never_replaces_what_it_did_not_write() {
         .args(["build", p(&manifest), "--out", "."])
         .output()
         .expect("run");
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("holds the current directory"));
+    assert_refused(&res, 2, "holds the current directory");
     assert!(files_in(&inside).is_empty());
 }
 
@@ -426,7 +420,7 @@ fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
         let out = d.join("dist");
         let res = run(&["--json", "build", p(&manifest), "--out", p(&out)]);
         assert_eq!(res.status.code(), Some(2), "{pointer}: exit status");
-        let stderr = String::from_utf8_lossy(&res.stderr);
+        let stderr = stderr(&res);
         assert!(
             stderr.contains(pointer) && stderr.contains(says),
             "{pointer}: {stderr}"
@@ -460,8 +454,7 @@ fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
         "--out",
         p(&d.join("o")),
     ]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("telegram.bot_username"));
+    assert_refused(&res, 2, "telegram.bot_username");
     assert!(!d.join("o").exists());
     // A platform named twice on the command line is the command line's mistake.
     let res = run(&[
@@ -473,7 +466,7 @@ fn build_refuses_bad_manifests_with_exit_2_and_writes_nothing() {
         p(&d.join("o")),
     ]);
     assert_eq!(res.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&res.stderr);
+    let err = stderr(&res);
     assert!(
         err.contains("--platform: `whatsapp` is listed twice") && !err.contains("pack.json"),
         "{err}"
@@ -502,19 +495,16 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     let dir = tempdir();
     let d = dir.path();
     // 12 s master: quiet, with a loud passage from 6 s to 10 s.
-    let quiet = d.join("q.wav");
-    music_wav(&quiet, 48_000, 2, 6.0, 0.05);
-    let loud = d.join("l.wav");
-    music_wav(&loud, 48_000, 2, 4.0, 0.5);
-    let tail = d.join("t.wav");
-    music_wav(&tail, 48_000, 2, 2.0, 0.05);
     let pack = d.join("pack-src");
     std::fs::create_dir(&pack).expect("dir");
-    tool(
-        "sox",
-        &[p(&quiet), p(&loud), p(&tail), p(&pack.join("single.flac"))],
+    music_sections(
+        &pack.join("single.flac"),
+        48_000,
+        2,
+        &[(6.0, 0.05), (4.0, 0.5), (2.0, 0.05)],
+        &[],
     );
-    std::fs::copy(demo_dir().join("cover.png"), pack.join("art.png")).expect("copy");
+    std::fs::copy(demo("cover.png"), pack.join("art.png")).expect("copy");
     let out = run_ok(&["--json", "init", p(&pack), "--platforms", "signal,discord"]);
     assert!(out.contains("pack.json"));
     let m = load(&pack.join("pack.json")).expect("the scaffold loads cleanly");
@@ -530,8 +520,7 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     );
     // A second run does not overwrite it.
     let again = run(&["init", p(&pack)]);
-    assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_refused(&again, 2, "--force");
     // Short masters, one-letter names, a master's own art and a named pack cover: the scaffold for
     // every platform still loads cleanly.
     let mixed = d.join("mixed");
@@ -539,7 +528,7 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     music_wav(&mixed.join("a.wav"), 48_000, 2, 2.0, 0.3);
     music_wav(&mixed.join("b.wav"), 48_000, 2, 6.0, 0.3);
     for art in ["b.png", "cover.png"] {
-        std::fs::copy(demo_dir().join("cover.png"), mixed.join(art)).expect("copy");
+        std::fs::copy(demo("cover.png"), mixed.join(art)).expect("copy");
     }
     run_ok(&["init", p(&mixed)]);
     let m = load(&mixed.join("pack.json")).expect("the scaffold loads cleanly");
@@ -568,10 +557,9 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     let short = d.join("short");
     std::fs::create_dir(&short).expect("dir");
     music_wav(&short.join("only.wav"), 48_000, 2, 2.0, 0.3);
-    std::fs::copy(demo_dir().join("cover.png"), short.join("cover.png")).expect("copy");
+    std::fs::copy(demo("cover.png"), short.join("cover.png")).expect("copy");
     let res = run(&["init", p(&short)]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("a WhatsApp pack needs 3"));
+    assert_refused(&res, 2, "a WhatsApp pack needs 3");
     assert!(!short.join("pack.json").exists());
     let res = run(&[
         "init",
@@ -581,13 +569,11 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
         "--platforms",
         "telegram",
     ]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("--duration"));
+    assert_refused(&res, 2, "--duration");
     assert!(!short.join("pack.json").exists());
     // A folder without masters is a clear error.
     let empty = d.join("empty");
     std::fs::create_dir(&empty).expect("dir");
     let res = run(&["init", p(&empty)]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("no audio masters"));
+    assert_refused(&res, 2, "no audio masters");
 }

@@ -1,8 +1,7 @@
 //! `soundsticker clip`: sample-accurate cuts, loudness and true peak checked with ffmpeg, short clips,
 //! channel handling, seeking in long masters, byte caps, tags, pictures and reproducible bytes.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 /// A silent 48 kHz/`rate` mono 16-bit WAV with one full-scale click at `click`.
@@ -27,17 +26,6 @@ fn argmax(samples: &[f32], ch: usize) -> usize {
         .expect("non-empty")
 }
 
-const RAW: &[&str] = &[
-    "--loudness",
-    "off",
-    "--true-peak",
-    "off",
-    "--fade-in",
-    "0",
-    "--fade-out",
-    "0",
-];
-
 #[test]
 fn a_click_lands_on_the_exact_sample() {
     let dir = tempdir();
@@ -46,20 +34,12 @@ fn a_click_lands_on_the_exact_sample() {
     let m48 = d.join("click48.wav");
     click_wav(&m48, 48_000, 240_000, 96_000 + 4_800);
     let out = d.join("c48.wav");
-    let mut args = vec![
-        "clip",
-        p(&m48),
-        "-o",
-        p(&out),
-        "--start",
-        "2",
-        "--duration",
-        "0.5",
-        "--bits",
-        "16",
-    ];
-    args.extend_from_slice(RAW);
-    run_ok(&args);
+    clip(&m48, &out)
+        .start("2")
+        .duration("0.5")
+        .untouched()
+        .opt("--bits", 16)
+        .run_ok();
     let (s, ch) = read_wav(&out);
     assert_eq!(s.len(), 24_000);
     assert_eq!(argmax(&s, usize::from(ch)), 4_800);
@@ -74,20 +54,12 @@ fn a_click_lands_on_the_exact_sample() {
     let m44 = d.join("click44.wav");
     click_wav(&m44, 44_100, 220_500, 88_200 + 441);
     let out = d.join("c44.wav");
-    let mut args = vec![
-        "clip",
-        p(&m44),
-        "-o",
-        p(&out),
-        "--start",
-        "0:02.000",
-        "--end",
-        "2500ms",
-        "--sample-rate",
-        "44100",
-    ];
-    args.extend_from_slice(RAW);
-    run_ok(&args);
+    clip(&m44, &out)
+        .start("0:02.000")
+        .end("2500ms")
+        .untouched()
+        .opt("--sample-rate", 44_100)
+        .run_ok();
     let (s, ch) = read_wav(&out);
     assert_eq!(s.len(), 22_050);
     assert_eq!(argmax(&s, usize::from(ch)), 441);
@@ -95,20 +67,12 @@ fn a_click_lands_on_the_exact_sample() {
     // Through resampling and Opus: 441 samples at 44.1 kHz is 10 ms, sample 480 at 48 kHz (±2 samples:
     // the click is smeared by the codec, the peak stays put).
     let ogg = d.join("c44.ogg");
-    let mut args = vec![
-        "clip",
-        p(&m44),
-        "-o",
-        p(&ogg),
-        "--start",
-        "2",
-        "--duration",
-        "0.5",
-        "--bitrate",
-        "256k",
-    ];
-    args.extend_from_slice(RAW);
-    run_ok(&args);
+    clip(&m44, &ogg)
+        .start("2")
+        .duration("0.5")
+        .untouched()
+        .opt("--bitrate", "256k")
+        .run_ok();
     let (s, ch) = opusdec(&ogg, d);
     assert_eq!(s.len() / usize::from(ch), 24_000);
     let at = argmax(&s, usize::from(ch));
@@ -123,23 +87,14 @@ fn short_clips_reach_the_target_where_loudnorm_gives_up() {
     music_wav(&src, 44_100, 2, 8.0, 0.1);
     for (dur, frames) in [("1", 48_000), ("0.6", 28_800), ("2.5", 120_000)] {
         let out = d.join(format!("c{dur}.ogg"));
-        let r = run_json(&[
-            "clip",
-            p(&src),
-            "-o",
-            p(&out),
-            "--start",
-            "3",
-            "--duration",
-            dur,
-            "--loudness",
-            "-18",
-        ]);
+        let r = clip(&src, &out)
+            .start("3")
+            .duration(dur)
+            .opt("--loudness", -18)
+            .run_json();
         assert_eq!(r["frames"], frames);
         assert_opusinfo_clean(&out);
-        let (lufs, tp) = ffmpeg_loudness(&out);
-        assert!((lufs + 18.0).abs() <= 0.5, "{dur} s clip: {lufs} LUFS");
-        assert!(tp <= -1.0 + 0.1, "{dur} s clip: {tp} dBTP");
+        let (lufs, _) = assert_on_target(&out, -18.0, -1.0, &format!("{dur} s clip"));
         // Our own re-measurement of the shipped file agrees with ffmpeg's (±0.2 LU: same standard).
         let ours = r["loudness"]["achieved_lufs"].as_f64().expect("achieved");
         assert!((ours - lufs).abs() <= 0.2, "ours {ours} vs ffmpeg {lufs}");
@@ -157,43 +112,26 @@ fn a_clipping_master_is_limited_under_the_ceiling() {
     assert!(probe[0]["loudness"]["true_peak_dbtp"].as_f64().expect("tp") > 0.5);
     for (target, ceiling) in [("-14", "-1"), ("-16", "-2"), ("-20", "-1")] {
         let out = d.join(format!("hot{target}.ogg"));
-        let r = run_json(&[
-            "clip",
-            p(&src),
-            "-o",
-            p(&out),
-            "--start",
-            "1",
-            "--duration",
-            "4",
-            "--loudness",
-            target,
-            "--true-peak",
-            ceiling,
-        ]);
-        let (lufs, tp) = ffmpeg_loudness(&out);
+        let r = clip(&src, &out)
+            .start("1")
+            .duration("4")
+            .opt("--loudness", target)
+            .opt("--true-peak", ceiling)
+            .run_json();
         let (target, ceiling): (f64, f64) =
             (target.parse().expect("n"), ceiling.parse().expect("n"));
-        assert!((lufs - target).abs() <= 0.5, "{target}: {lufs} LUFS");
-        assert!(tp <= ceiling + 0.1, "{target}/{ceiling}: {tp} dBTP");
+        assert_on_target(&out, target, ceiling, &format!("{target}/{ceiling}"));
         assert!(r["loudness"]["passes"].as_u64().expect("passes") <= 3);
     }
     // WAV output holds the ceiling exactly as well (no codec in between).
     let wav = d.join("hot.wav.out.wav");
-    run_ok(&[
-        "clip",
-        p(&src),
-        "-o",
-        p(&wav),
-        "--start",
-        "1",
-        "--duration",
-        "4",
-        "--loudness",
-        "-12",
-    ]);
+    clip(&src, &wav)
+        .start("1")
+        .duration("4")
+        .opt("--loudness", -12)
+        .run_ok();
     let (_, tp) = ffmpeg_loudness(&wav);
-    assert!(tp <= -1.0 + 0.1, "WAV true peak {tp}");
+    assert_under_ceiling(tp, -1.0, "WAV");
 }
 
 #[test]
@@ -217,16 +155,10 @@ fn channels_mono_stereo_and_surround() {
     ];
     for (i, (src, mode, ext, want)) in cases.iter().enumerate() {
         let out = d.join(format!("c{i}.{ext}"));
-        let r = run_json(&[
-            "clip",
-            p(src),
-            "-o",
-            p(&out),
-            "--duration",
-            "2",
-            "--channels",
-            mode,
-        ]);
+        let r = clip(src, &out)
+            .duration("2")
+            .opt("--channels", mode)
+            .run_json();
         let (_, _, channels) = ffprobe_stream(&out);
         assert_eq!(
             channels,
@@ -235,8 +167,7 @@ fn channels_mono_stereo_and_surround() {
             src.display()
         );
         if *want != 6 {
-            let (lufs, _) = ffmpeg_loudness(&out);
-            assert!((lufs + 16.0).abs() <= 0.5, "case {i}: {lufs}");
+            assert_lufs_near(&out, -16.0, &format!("case {i}"));
         }
         if src.ends_with("51.wav") && *mode == "keep" && *ext == "ogg" {
             assert!(
@@ -277,16 +208,7 @@ fn seeking_decodes_only_the_clip_of_a_long_master() {
         ],
     );
     let out = d.join("late.ogg");
-    let r = run_json(&[
-        "clip",
-        p(&long),
-        "-o",
-        p(&out),
-        "--start",
-        "19:30",
-        "--duration",
-        "4",
-    ]);
+    let r = clip(&long, &out).start("19:30").duration("4").run_json();
     let decoded = r["decoded_frames"].as_u64().expect("decoded_frames");
     let clip_frames = 4 * 44_100;
     // Seek, then decode at most a few FLAC blocks before the start: far less than the 52.9 M frames.
@@ -295,8 +217,7 @@ fn seeking_decodes_only_the_clip_of_a_long_master() {
         "decoded {decoded} frames"
     );
     assert_eq!(r["range"]["start_frame"], 1170 * 44_100);
-    let (s, ch) = opusdec(&out, d);
-    assert_eq!(s.len() / usize::from(ch), 4 * 48_000);
+    assert_eq!(opusdec_frames(&out, d), 4 * 48_000);
 }
 
 #[test]
@@ -304,38 +225,25 @@ fn loudness_reference_master_keeps_relative_levels() {
     let dir = tempdir();
     let d = dir.path();
     // Quiet first half, loud second half (+8 dB).
-    let quiet = d.join("q.wav");
-    music_wav(&quiet, 48_000, 2, 5.0, 0.1);
-    let loud = d.join("l.wav");
-    music_wav(&loud, 48_000, 2, 5.0, 0.25);
     let master = d.join("master.flac");
-    tool("sox", &[p(&quiet), p(&loud), "-b", "24", p(&master)]);
+    music_sections(
+        &master,
+        48_000,
+        2,
+        &[(5.0, 0.1), (5.0, 0.25)],
+        &["-b", "24"],
+    );
     let a = d.join("a.ogg");
     let b = d.join("b.ogg");
-    let ra = run_json(&[
-        "clip",
-        p(&master),
-        "-o",
-        p(&a),
-        "--start",
-        "1",
-        "--duration",
-        "3",
-        "--loudness-ref",
-        "master",
-    ]);
-    let rb = run_json(&[
-        "clip",
-        p(&master),
-        "-o",
-        p(&b),
-        "--start",
-        "6",
-        "--duration",
-        "3",
-        "--loudness-ref",
-        "master",
-    ]);
+    let at = |start: &str, out: &Path| {
+        clip(&master, out)
+            .start(start)
+            .duration("3")
+            .opt("--loudness-ref", "master")
+            .run_json()
+    };
+    let ra = at("1", &a);
+    let rb = at("6", &b);
     assert_eq!(
         ra["loudness"]["gain_db"], rb["loudness"]["gain_db"],
         "one gain for the whole master"
@@ -362,18 +270,11 @@ fn byte_caps_hold_and_are_used_well() {
         (60_000, "5", "stereo"),
     ] {
         let out = d.join(format!("cap{cap}.ogg"));
-        let r = run_json(&[
-            "clip",
-            p(&src),
-            "-o",
-            p(&out),
-            "--duration",
-            dur,
-            "--channels",
-            ch,
-            "--max-bytes",
-            &cap.to_string(),
-        ]);
+        let r = clip(&src, &out)
+            .duration(dur)
+            .opt("--channels", ch)
+            .opt("--max-bytes", cap)
+            .run_json();
         let size = std::fs::metadata(&out).expect("out").len();
         assert!(size <= cap, "{size} > {cap}");
         // The bitrate is chosen from the budget, not left low: at least 85 % of it is used.
@@ -385,18 +286,11 @@ fn byte_caps_hold_and_are_used_well() {
         assert_opusinfo_clean(&out);
     }
     let out = d.join("impossible.ogg");
-    let res = run(&[
-        "clip",
-        p(&src),
-        "-o",
-        p(&out),
-        "--duration",
-        "5",
-        "--max-bytes",
-        "1000",
-    ]);
-    assert_eq!(res.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("cannot fit"));
+    let res = clip(&src, &out)
+        .duration("5")
+        .opt("--max-bytes", 1000)
+        .run();
+    assert_refused(&res, 1, "cannot fit");
     assert!(!out.exists());
 }
 
@@ -419,32 +313,23 @@ fn tags_picture_and_byte_identical_rebuilds() {
             "ALBUM=The Album",
         ],
     );
-    let picture = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/cover-thumb.jpg");
+    let picture = demo("cover-thumb.jpg");
     let a = d.join("a.ogg");
     let b = d.join("b.ogg");
     for out in [&a, &b] {
-        run_ok(&[
-            "clip",
-            p(&master),
-            "-o",
-            p(out),
-            "--start",
-            "1",
-            "--duration",
-            "2",
-            "--title",
-            "Sticker Title",
-            "--picture",
-            p(&picture),
-        ]);
+        clip(&master, out)
+            .start("1")
+            .duration("2")
+            .opt("--title", "Sticker Title")
+            .opt("--picture", p(&picture))
+            .run_ok();
     }
     assert_eq!(
         std::fs::read(&a).expect("a"),
         std::fs::read(&b).expect("b"),
         "rebuilds are byte-identical"
     );
-    let info = tool("opusinfo", &[p(&a)]);
-    let text = String::from_utf8_lossy(&info.stdout);
+    let text = tool_stdout("opusinfo", &[p(&a)]);
     assert!(text.contains("TITLE=Sticker Title"), "{text}");
     assert!(text.contains("ARTIST=Label Act") && text.contains("ALBUM=The Album"));
     assert!(text.contains("SOURCE_RANGE=00:01.000-00:03.000"));
@@ -458,16 +343,7 @@ fn tags_picture_and_byte_identical_rebuilds() {
     );
     // A different clip gets a different stream serial.
     let c = d.join("c.ogg");
-    run_ok(&[
-        "clip",
-        p(&master),
-        "-o",
-        p(&c),
-        "--start",
-        "1.5",
-        "--duration",
-        "2",
-    ]);
+    clip(&master, &c).start("1.5").duration("2").run_ok();
     assert_ne!(
         std::fs::read(&a).expect("a")[14..18],
         std::fs::read(&c).expect("c")[14..18]

@@ -1,42 +1,26 @@
 //! `soundsticker validate`: a hand-made WhatsApp pack passes; each broken rule is reported with the
 //! file and the rule's source, with exit status 1; archives are read too.
 
-mod common;
-use common::*;
-use std::path::Path;
+use crate::util::*;
+use std::path::{Path, PathBuf};
 
-fn cover() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/cover.png")
+/// `soundsticker cover` of the demo cover as a still image.
+fn still(out: &Path) -> Cmd {
+    cover(&demo("cover.png"), out).style("still")
 }
 
 /// A valid static WhatsApp pack of three stickers, made with our own `cover` command.
 fn make_pack(dir: &Path) {
     for id in ["a", "b", "c"] {
-        run_ok(&[
-            "cover",
-            p(&cover()),
-            "--style",
-            "still",
-            "--platform",
-            "whatsapp",
-            "-o",
-            p(&dir.join(format!("{id}.webp"))),
-        ]);
+        still(&dir.join(format!("{id}.webp")))
+            .platform("whatsapp")
+            .run_ok();
     }
-    run_ok(&[
-        "cover",
-        p(&cover()),
-        "--style",
-        "still",
-        "--size",
-        "96",
-        "--format",
-        "png",
-        "--max-bytes",
-        "50000",
-        "-o",
-        p(&dir.join("tray.png")),
-    ]);
+    still(&dir.join("tray.png"))
+        .size(96)
+        .opt("--format", "png")
+        .opt("--max-bytes", 50_000)
+        .run_ok();
     write_contents(dir, "pack_id", &["a", "b", "c"], "🎵");
 }
 
@@ -90,6 +74,14 @@ fn rules(v: &serde_json::Value) -> String {
     v["violations"].to_string()
 }
 
+/// `zip -qj ARCHIVE` of `files` in `dir` (stored without the folder).
+fn zip(archive: &Path, dir: &Path, files: &[&str]) {
+    let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
+    let mut args = vec!["-qj", p(archive)];
+    args.extend(paths.iter().map(|f| p(f)));
+    tool("zip", &args);
+}
+
 #[test]
 fn a_valid_pack_passes_and_every_broken_rule_is_named() {
     let dir = tempdir();
@@ -114,16 +106,7 @@ fn a_valid_pack_passes_and_every_broken_rule_is_named() {
 
     // A 256 px sticker, an oversized static sticker and a wrong tray.
     write_contents(d, "pack_id", &["a", "b", "c"], "🎵");
-    run_ok(&[
-        "cover",
-        p(&cover()),
-        "--style",
-        "still",
-        "--size",
-        "256",
-        "-o",
-        p(&d.join("b.webp")),
-    ]);
+    still(&d.join("b.webp")).size(256).run_ok();
     let mut seed = 7u32;
     let noise = image::RgbaImage::from_fn(512, 512, |_, _| {
         seed ^= seed << 13;
@@ -133,31 +116,15 @@ fn a_valid_pack_passes_and_every_broken_rule_is_named() {
     });
     let noise_png = d.join("noise.png");
     noise.save(&noise_png).expect("png");
-    run_ok(&[
-        "cover",
-        p(&noise_png),
-        "--style",
-        "still",
-        "--size",
-        "512",
-        "--lossless",
-        "--shape",
-        "square",
-        "-o",
-        p(&d.join("c.webp")),
-    ]);
-    run_ok(&[
-        "cover",
-        p(&cover()),
-        "--style",
-        "still",
-        "--size",
-        "100",
-        "--format",
-        "png",
-        "-o",
-        p(&d.join("tray.png")),
-    ]);
+    cover(&noise_png, &d.join("c.webp"))
+        .style("still")
+        .size(512)
+        .args(&["--lossless", "--shape", "square"])
+        .run_ok();
+    still(&d.join("tray.png"))
+        .size(100)
+        .opt("--format", "png")
+        .run_ok();
     let (code, v) = validate(d);
     assert_eq!(code, 1);
     let r = rules(&v);
@@ -175,14 +142,8 @@ fn links_e_mail_and_keywords_are_checked() {
     let dir = tempdir();
     let d = dir.path();
     make_pack(d);
-    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
-        let path = d.join("contents.json");
-        let mut v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-        f(&mut v);
-        std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
-    };
-    edit(&|v| {
+    let contents = d.join("contents.json");
+    edit_json(&contents, |v| {
         v["android_play_store_link"] = "https://play.google.com/store/apps/details?id=x".into();
         v["ios_app_store_link"] = "https://itunes.apple.com/app/id1".into();
         let pack = &mut v["sticker_packs"][0];
@@ -192,7 +153,7 @@ fn links_e_mail_and_keywords_are_checked() {
     });
     let (code, v) = validate(d);
     assert_eq!(code, 0, "{v}");
-    edit(&|v| {
+    edit_json(&contents, |v| {
         v["android_play_store_link"] = "https://play.google.com.example/x".into();
         v["ios_app_store_link"] = "itunes.apple.com/app/id1".into();
         let pack = &mut v["sticker_packs"][0];
@@ -238,26 +199,12 @@ fn metadata_shapes_and_sounds_are_checked() {
     make_pack(d);
     let wav = d.join("clip.wav");
     music_wav(&wav, 48_000, 2, 1.0, 0.3);
-    tool(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            p(&wav),
-            "-c:a",
-            "libopus",
-            p(&d.join("a.ogg")),
-        ],
-    );
-    let path = d.join("contents.json");
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-    v["extra"] = "x".into();
-    v["sticker_packs"][0]["avoid_cache"] = "false".into();
-    v["sticker_packs"][0]["stickers"][1]["tags"] = "x".into();
-    std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
+    ffmpeg_convert(&wav, &d.join("a.ogg"), &["-c:a", "libopus"]);
+    edit_json(&d.join("contents.json"), |v| {
+        v["extra"] = "x".into();
+        v["sticker_packs"][0]["avoid_cache"] = "false".into();
+        v["sticker_packs"][0]["stickers"][1]["tags"] = "x".into();
+    });
     let (code, v) = validate(d);
     assert_eq!(code, 1);
     let r = rules(&v);
@@ -298,15 +245,7 @@ fn other_tools_webm_stickers_are_read() {
     let dir = tempdir();
     let d = dir.path();
     let make = |name: &str, seconds: &str, audio: bool| {
-        let mut args = vec![
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=s=512x512:r=30",
-        ];
+        let mut args = vec!["-f", "lavfi", "-i", "testsrc2=s=512x512:r=30"];
         if audio {
             args.extend(["-f", "lavfi", "-i", "sine=f=440"]);
         }
@@ -325,7 +264,7 @@ fn other_tools_webm_stickers_are_read() {
         }
         let out = d.join(name);
         args.push(p(&out));
-        tool("ffmpeg", &args);
+        ffmpeg(&args);
     };
     make("a.webm", "2", false);
     let set = |file: &str| validate_telegram_set(d, serde_json::json!({ "sticker": file }));
@@ -355,40 +294,26 @@ fn archives_are_validated_too() {
     std::fs::write(pack.join("title.txt"), "Pack").expect("title");
     std::fs::write(pack.join("author.txt"), "Label").expect("author");
     let archive = d.join("pack.wastickers");
-    let mut args = vec!["-qj".to_string(), archive.display().to_string()];
-    for f in [
-        "a.webp",
-        "b.webp",
-        "c.webp",
-        "tray.png",
-        "title.txt",
-        "author.txt",
-    ] {
-        args.push(pack.join(f).display().to_string());
-    }
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    tool("zip", &argv);
-    let out = run(&["validate", p(&archive), "--platform", "whatsapp"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::remove_file(pack.join("title.txt")).expect("rm");
-    let broken = d.join("broken.wastickers");
-    tool(
-        "zip",
+    zip(
+        &archive,
+        &pack,
         &[
-            "-qj",
-            p(&broken),
-            p(&pack.join("a.webp")),
-            p(&pack.join("tray.png")),
+            "a.webp",
+            "b.webp",
+            "c.webp",
+            "tray.png",
+            "title.txt",
+            "author.txt",
         ],
     );
+    let out = run(&["validate", p(&archive), "--platform", "whatsapp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_file(pack.join("title.txt")).expect("rm");
+    let broken = d.join("broken.wastickers");
+    zip(&broken, &pack, &["a.webp", "tray.png"]);
     let out = run(&["validate", p(&broken), "--platform", "whatsapp"]);
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("title.txt") && err.contains("holds 1 stickers"),
         "{err}"
@@ -407,18 +332,11 @@ fn signal_rejects_palette_apngs() {
     )
     .expect("manifest");
     for colours in ["truecolour", "palette"] {
-        run_ok(&[
-            "cover",
-            p(&cover()),
-            "--audio",
-            p(&audio),
-            "--platform",
-            "signal",
-            "--apng",
-            colours,
-            "-o",
-            p(&d.join("a.png")),
-        ]);
+        cover(&demo("cover.png"), &d.join("a.png"))
+            .audio(&audio)
+            .platform("signal")
+            .opt("--apng", colours)
+            .run_ok();
         let (code, v) = validate_for(d, "signal");
         let r = rules(&v);
         if colours == "truecolour" {

@@ -1,18 +1,13 @@
 //! `soundsticker build`: a whole pack for every platform, checked with webpinfo, opusinfo, ffprobe and
 //! unzip; byte-identical rebuilds; a bad manifest leaves the previous build untouched.
 
-mod common;
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 fn write_pack(dir: &Path) -> std::path::PathBuf {
     music_wav(&dir.join("m.wav"), 44_100, 2, 8.0, 0.4);
     ffmpeg_convert(&dir.join("m.wav"), &dir.join("master.flac"), &[]);
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/cover.png"),
-        dir.join("cover.png"),
-    )
-    .expect("cover");
+    std::fs::copy(demo("cover.png"), dir.join("cover.png")).expect("cover");
     let manifest = r#"{
       "name": "Build Test", "identifier": "build_test", "publisher": "Test Label",
       "cover": "cover.png", "platforms": ["whatsapp", "telegram", "signal", "discord"],
@@ -62,7 +57,7 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
     let wa = out.join("whatsapp");
     for id in ["one", "two", "three"] {
         let webp = wa.join(format!("{id}.webp"));
-        let info = String::from_utf8_lossy(&tool("webpinfo", &[p(&webp)]).stdout).into_owned();
+        let info = tool_stdout("webpinfo", &[p(&webp)]);
         assert!(
             info.contains("No error detected") && info.contains("Canvas size 512 x 512"),
             "{info}"
@@ -75,9 +70,7 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
     let tray = image::open(wa.join("tray.png")).expect("tray");
     assert_eq!((tray.width(), tray.height()), (96, 96));
     assert!(std::fs::metadata(wa.join("tray.png")).expect("tray").len() <= 50_000);
-    let contents: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(wa.join("contents.json")).expect("contents"))
-            .expect("json");
+    let contents = read_json(&wa.join("contents.json"));
     let pack = &contents["sticker_packs"][0];
     assert_eq!(pack["identifier"], "build_test");
     assert_eq!(pack["tray_image_file"], "tray.png");
@@ -102,21 +95,16 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
                 && !probe.contains("codec_type=audio"),
             "{probe}"
         );
-        let dur: f64 = probe
-            .lines()
-            .find_map(|l| l.strip_prefix("duration="))
-            .and_then(|v| v.parse().ok())
-            .expect("duration");
+        let dur = ffprobe_duration(&probe);
         assert!(dur <= 3.0 + 0.05, "{id}: {dur} s");
         assert!(std::fs::metadata(&webm).expect("webm").len() <= 256 * 1024);
     }
-    let set: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(tg.join("set.json")).expect("set")).expect("json");
+    let set = read_json(&tg.join("set.json"));
     assert_eq!(set["name"], "build_test_by_build_test_bot");
     // The static fallback: a still 512 px WebP per sticker, listed in set.json.
     assert_eq!(set["stickers"][0]["static_sticker"], "static/one.webp");
     let still = tg.join("static/one.webp");
-    let info = String::from_utf8_lossy(&tool("webpinfo", &[p(&still)]).stdout).into_owned();
+    let info = tool_stdout("webpinfo", &[p(&still)]);
     assert!(
         info.contains("No error detected")
             && info.contains("Canvas size 512 x 512")
@@ -127,8 +115,11 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
 
     // Discord: soundboard sounds ≤ 5.2 s (the 6 s sticker is shortened) and ≤ 512 KB; 320 px APNG.
     let dc = out.join("discord");
-    let (s, ch) = opusdec(&dc.join("three.ogg"), d);
-    assert_eq!(s.len() / usize::from(ch), 5_200 * 48, "shortened to 5.2 s");
+    assert_eq!(
+        opusdec_frames(&dc.join("three.ogg"), d),
+        5_200 * 48,
+        "shortened to 5.2 s"
+    );
     let (codec, ..) = ffprobe_stream(&dc.join("three.ogg"));
     assert_eq!(codec, "opus");
     assert!(
@@ -186,8 +177,7 @@ fn builds_every_platform_reproducibly_and_keeps_the_old_build_on_failure() {
     // A broken manifest: exit 2, and the previous build is untouched, with no staging left behind.
     std::fs::write(&manifest, r#"{"name": 1}"#).expect("write");
     let res = run(&["build", p(&manifest), "--out", p(&out)]);
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("/name"));
+    assert_refused(&res, 2, "/name");
     assert_eq!(tree_bytes(&out), first);
     assert_no_staging_left(d);
 }
@@ -346,7 +336,7 @@ fn shards_merge_into_the_same_packs(manifest: &Path, first: &[(String, Vec<u8>)]
         p(&merged),
     ]);
     assert_eq!(res.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&res.stderr);
+    let err = stderr(&res);
     assert!(err.contains("`two`") && err.contains("shard"), "{err}");
     assert!(!merged.exists(), "a failed merge writes nothing");
 
