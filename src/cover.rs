@@ -240,7 +240,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         }
         (_, false) => (
             analyse(
-                &Pcm::empty(48_000, vec![crate::audio::channels::Speaker::FrontCenter]),
+                &Pcm::empty(48_000, vec![crate::audio::pcm::Speaker::FrontCenter]),
                 fps,
                 1,
             ),

@@ -1,7 +1,7 @@
 //! Reading Ogg Opus (RFC 7845) with the ogg crate and libopus: masters in .opus, and our own output when
 //! we re-measure it. Applies pre-skip, output gain and end trimming, so lengths are exact.
 
-use super::channels::Speaker;
+use super::pcm::Speaker;
 use super::source::{Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
 use super::vorbis_comment::Comments;
 use crate::error::{Error, Result};

@@ -184,8 +184,8 @@ pub fn packet_count(frames: usize, pre_skip: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
     use crate::audio::ogg_opus_read::OpusSource;
+    use crate::audio::pcm::Speaker;
     use std::path::Path;
 
     fn tone(frames: usize) -> Pcm {

@@ -3,8 +3,8 @@
 //! Two backends sit behind [`Source`]: symphonia for everything it decodes, and our own Ogg demuxer with
 //! libopus for Ogg Opus, which symphonia 0.6 cannot decode.
 
-use super::channels::Speaker;
 use super::ogg_opus_read::OpusSource;
+use super::pcm::Speaker;
 use super::symphonia_source::SymphoniaSource;
 use crate::error::{Error, Result};
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! The symphonia backend of [`Source`](super::source::Source): WAV, AIFF, FLAC, MP3, AAC/ALAC in MP4, Vorbis.
 
-use super::channels::Speaker;
 use super::mp4_edit;
+use super::pcm::Speaker;
 use super::source::{Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
