@@ -10,7 +10,7 @@ use crate::art::shape::{self, Shape};
 use crate::art::styles::{Renderer, Style};
 use crate::audio::channels::{self, ChannelMode};
 use crate::audio::pcm::Pcm;
-use crate::audio::source::Source;
+use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result};
 use crate::output::{file_label, reserve};
 use crate::platform::{ImageKind, Platform};

@@ -184,8 +184,9 @@ pub fn packet_count(frames: usize, pre_skip: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::ogg_opus_read::OpusSource;
     use crate::audio::pcm::Speaker;
+    use crate::audio::source::ogg_opus::OpusSource;
+    use crate::audio::source::stream::Decode;
     use std::path::Path;
 
     fn tone(frames: usize) -> Pcm {

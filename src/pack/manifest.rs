@@ -8,7 +8,7 @@ use crate::art::shape::Shape;
 use crate::art::styles::Style;
 use crate::audio::channels::ChannelMode;
 use crate::audio::fade::FadeCurve;
-use crate::audio::source::Source;
+use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result};
 use crate::platform::{Platform, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS};
 use crate::timecode::Timecode;
