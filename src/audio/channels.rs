@@ -35,7 +35,9 @@ impl std::str::FromStr for ChannelMode {
 /// What a conversion did, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChannelReport {
+    /// Channel count of the input.
     pub from: usize,
+    /// Channel count of the output.
     pub to: usize,
     /// Set when a stereo source was so out of phase that a mid downmix would cancel it, and one channel was used.
     pub phase_fallback: Option<String>,

@@ -1,6 +1,6 @@
 //! Opening a master track and streaming a frame range out of it, whatever the container and codec.
 //!
-//! Two backends sit behind [`Source`], each implementing [`Decode`](stream::Decode): [`symphonia`] for
+//! Two backends sit behind [`Source`], each implementing [`Decode`]: [`symphonia`] for
 //! everything it decodes, and [`ogg_opus`], our own Ogg demuxer with libopus, for Ogg Opus, which
 //! symphonia 0.6 cannot decode. The types they share live in [`stream`].
 
