@@ -10,7 +10,7 @@ use crate::art::shape::{self, Shape};
 use crate::art::styles::{Renderer, Style};
 use crate::audio::channels::{self, ChannelMode};
 use crate::audio::pcm::Pcm;
-use crate::audio::source::Source;
+use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result, Setting};
 use crate::output::{file_label, reserve};
 use crate::platform::{ImageKind, Platform};
@@ -245,7 +245,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
         }
         (_, false) => (
             analyse(
-                &Pcm::empty(48_000, vec![crate::audio::channels::Speaker::FrontCenter]),
+                &Pcm::empty(48_000, vec![crate::audio::pcm::Speaker::FrontCenter]),
                 fps,
                 1,
             ),

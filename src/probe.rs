@@ -1,7 +1,8 @@
 //! `probe`: what a master is (container, codec, format, exact length, tags) and how loud it is.
 
 use crate::audio::loudness::{LoudnessStats, Meter};
-use crate::audio::source::{Source, Tags};
+use crate::audio::source::Source;
+use crate::audio::source::stream::{Decode, Tags};
 use crate::error::{Error, Result};
 use crate::output::file_label;
 use crate::progress::{Progress, Stage};

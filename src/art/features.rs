@@ -284,7 +284,7 @@ fn make_loopable(f: &mut Features) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
+    use crate::audio::pcm::Speaker;
 
     fn pcm(samples: Vec<f32>) -> Pcm {
         Pcm {

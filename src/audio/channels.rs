@@ -1,91 +1,7 @@
-//! Channel layouts and conversion between them: mono, stereo and surround downmixes.
+//! Conversion between channel layouts ([`Speaker`]s live with [`Pcm`]): mono, stereo and surround downmixes.
 
-use super::pcm::Pcm;
+use super::pcm::{Pcm, Speaker};
 use serde::Serialize;
-
-/// The role of one channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Speaker {
-    FrontLeft,
-    FrontRight,
-    FrontCenter,
-    Lfe,
-    RearLeft,
-    RearRight,
-    SideLeft,
-    SideRight,
-    RearCenter,
-    /// A channel with no known position (e.g. a discrete channel).
-    Other,
-}
-
-impl Speaker {
-    /// The conventional layout for a channel count when the file names none (WAVE order).
-    pub fn default_layout(channels: usize) -> Vec<Speaker> {
-        use Speaker::*;
-        match channels {
-            1 => vec![FrontCenter],
-            2 => vec![FrontLeft, FrontRight],
-            3 => vec![FrontLeft, FrontRight, FrontCenter],
-            4 => vec![FrontLeft, FrontRight, RearLeft, RearRight],
-            5 => vec![FrontLeft, FrontRight, FrontCenter, RearLeft, RearRight],
-            6 => vec![FrontLeft, FrontRight, FrontCenter, Lfe, RearLeft, RearRight],
-            7 => vec![
-                FrontLeft,
-                FrontRight,
-                FrontCenter,
-                Lfe,
-                RearCenter,
-                SideLeft,
-                SideRight,
-            ],
-            8 => vec![
-                FrontLeft,
-                FrontRight,
-                FrontCenter,
-                Lfe,
-                RearLeft,
-                RearRight,
-                SideLeft,
-                SideRight,
-            ],
-            n => vec![Other; n],
-        }
-    }
-
-    /// A short label such as `FL`.
-    pub fn label(self) -> &'static str {
-        use Speaker::*;
-        match self {
-            FrontLeft => "FL",
-            FrontRight => "FR",
-            FrontCenter => "FC",
-            Lfe => "LFE",
-            RearLeft => "BL",
-            RearRight => "BR",
-            SideLeft => "SL",
-            SideRight => "SR",
-            RearCenter => "BC",
-            Other => "?",
-        }
-    }
-
-    /// ITU-R BS.775 downmix weights of this speaker into (left, right).
-    fn stereo_weights(self) -> (f32, f32) {
-        use Speaker::*;
-        const M3DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
-        match self {
-            FrontLeft => (1.0, 0.0),
-            FrontRight => (0.0, 1.0),
-            FrontCenter | RearCenter | Other => (M3DB, M3DB),
-            RearLeft | SideLeft => (M3DB, 0.0),
-            RearRight | SideRight => (0.0, M3DB),
-            // BS.775 drops the LFE from downmixes.
-            Lfe => (0.0, 0.0),
-        }
-    }
-}
 
 /// What channel count the output should have.
 #[derive(
@@ -121,7 +37,9 @@ display_as_serde_name!(ChannelMode);
 /// What a conversion did, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChannelReport {
+    /// Channel count of the input.
     pub from: usize,
+    /// Channel count of the output.
     pub to: usize,
     /// Set when a stereo source was so out of phase that a mid downmix would cancel it, and one channel was used.
     pub phase_fallback: Option<String>,
@@ -168,8 +86,23 @@ pub fn convert(pcm: Pcm, mode: ChannelMode) -> (Pcm, ChannelReport) {
     (mono, report)
 }
 
+/// ITU-R BS.775 downmix weights of a speaker into (left, right).
+fn stereo_weights(speaker: Speaker) -> (f32, f32) {
+    use Speaker::*;
+    const M3DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    match speaker {
+        FrontLeft => (1.0, 0.0),
+        FrontRight => (0.0, 1.0),
+        FrontCenter | RearCenter | Other => (M3DB, M3DB),
+        RearLeft | SideLeft => (M3DB, 0.0),
+        RearRight | SideRight => (0.0, M3DB),
+        // BS.775 drops the LFE from downmixes.
+        Lfe => (0.0, 0.0),
+    }
+}
+
 fn downmix_to_stereo(pcm: &Pcm) -> Pcm {
-    let weights: Vec<(f32, f32)> = pcm.layout.iter().map(|s| s.stereo_weights()).collect();
+    let weights: Vec<(f32, f32)> = pcm.layout.iter().map(|&s| stereo_weights(s)).collect();
     let norm_l: f32 = weights.iter().map(|w| w.0).sum::<f32>().max(1e-6);
     let norm_r: f32 = weights.iter().map(|w| w.1).sum::<f32>().max(1e-6);
     let norm = norm_l.max(norm_r);

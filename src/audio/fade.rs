@@ -87,7 +87,7 @@ pub fn apply_fades(pcm: &mut Pcm, in_frames: usize, out_frames: usize, curve: Fa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
+    use crate::audio::pcm::Speaker;
 
     fn ones(frames: usize) -> Pcm {
         Pcm {

@@ -127,7 +127,7 @@ fn moving_average(x: &[f64], len: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
+    use crate::audio::pcm::Speaker;
 
     fn burst() -> Pcm {
         // Quiet tone with a loud 20 ms burst in the middle, stereo.

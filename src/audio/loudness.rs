@@ -1,8 +1,7 @@
 //! Loudness measurement per ITU-R BS.1770-4 / EBU R128 with the ebur128 crate: integrated loudness,
 //! loudness range, sample and true peak, and the maxima of momentary and short-term loudness.
 
-use super::channels::Speaker;
-use super::pcm::{Pcm, linear_to_db};
+use super::pcm::{Pcm, Speaker, linear_to_db};
 use ebur128::{Channel, EbuR128, Mode};
 use serde::Serialize;
 

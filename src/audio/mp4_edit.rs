@@ -16,8 +16,9 @@ pub struct AudioEdit {
     pub media_time: u64,
     /// Media timescale (usually the sample rate).
     pub media_timescale: u32,
-    /// Presented length in the movie timescale, and that timescale.
+    /// Presented length, in the movie timescale.
     pub segment_duration: u64,
+    /// Movie timescale (ticks per second of `segment_duration`).
     pub movie_timescale: u32,
 }
 

@@ -12,8 +12,9 @@ use ogg::writing::{PacketWriteEndInfo, PacketWriter};
 pub const FRAME_SAMPLES: usize = 960;
 /// Packets per Ogg page: one second of audio keeps the muxing delay low (opusinfo warns above ~1 s).
 const PACKETS_PER_PAGE: usize = 50;
-/// Lowest and highest bitrates libopus accepts, bit/s.
+/// Lowest bitrate libopus accepts, bit/s.
 pub const MIN_BITRATE: u32 = 6_000;
+/// Highest bitrate libopus accepts, bit/s.
 pub const MAX_BITRATE: u32 = 510_000;
 /// libopus's recommended output buffer for one packet.
 const MAX_PACKET_BYTES: usize = 4_000;
@@ -32,6 +33,7 @@ pub struct OpusSettings {
 /// An encoded Ogg Opus file.
 #[derive(Debug, Clone)]
 pub struct OggOpus {
+    /// The whole file.
     pub bytes: Vec<u8>,
     /// Samples the decoder discards at the start (the encoder's look-ahead).
     pub pre_skip: u16,
@@ -184,8 +186,9 @@ pub fn packet_count(frames: usize, pre_skip: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
-    use crate::audio::ogg_opus_read::OpusSource;
+    use crate::audio::pcm::Speaker;
+    use crate::audio::source::ogg_opus::OpusSource;
+    use crate::audio::source::stream::Decode;
     use std::path::Path;
 
     fn tone(frames: usize) -> Pcm {

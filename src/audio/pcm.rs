@@ -1,6 +1,7 @@
-//! `Pcm`: interleaved 32-bit float audio with its rate and channel layout, the value every audio stage passes on.
+//! `Pcm`: interleaved 32-bit float audio with its rate and channel layout, the value every audio stage passes on;
+//! and `Speaker`, the role of each channel in that layout.
 
-use super::channels::Speaker;
+use serde::Serialize;
 
 /// Interleaved float samples (nominal range ±1.0) at a known rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +48,84 @@ impl Pcm {
     /// The largest absolute sample value (0.0 for silence).
     pub fn sample_peak(&self) -> f32 {
         self.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()))
+    }
+}
+
+/// The role of one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    /// Front left (`FL`).
+    FrontLeft,
+    /// Front right (`FR`).
+    FrontRight,
+    /// Front centre (`FC`); also the one channel of mono.
+    FrontCenter,
+    /// Low-frequency effects (`LFE`).
+    Lfe,
+    /// Rear (back) left (`BL`).
+    RearLeft,
+    /// Rear (back) right (`BR`).
+    RearRight,
+    /// Side left (`SL`).
+    SideLeft,
+    /// Side right (`SR`).
+    SideRight,
+    /// Rear (back) centre (`BC`).
+    RearCenter,
+    /// A channel with no known position (e.g. a discrete channel).
+    Other,
+}
+
+impl Speaker {
+    /// The conventional layout for a channel count when the file names none (WAVE order).
+    pub fn default_layout(channels: usize) -> Vec<Speaker> {
+        use Speaker::*;
+        match channels {
+            1 => vec![FrontCenter],
+            2 => vec![FrontLeft, FrontRight],
+            3 => vec![FrontLeft, FrontRight, FrontCenter],
+            4 => vec![FrontLeft, FrontRight, RearLeft, RearRight],
+            5 => vec![FrontLeft, FrontRight, FrontCenter, RearLeft, RearRight],
+            6 => vec![FrontLeft, FrontRight, FrontCenter, Lfe, RearLeft, RearRight],
+            7 => vec![
+                FrontLeft,
+                FrontRight,
+                FrontCenter,
+                Lfe,
+                RearCenter,
+                SideLeft,
+                SideRight,
+            ],
+            8 => vec![
+                FrontLeft,
+                FrontRight,
+                FrontCenter,
+                Lfe,
+                RearLeft,
+                RearRight,
+                SideLeft,
+                SideRight,
+            ],
+            n => vec![Other; n],
+        }
+    }
+
+    /// A short label such as `FL`.
+    pub fn label(self) -> &'static str {
+        use Speaker::*;
+        match self {
+            FrontLeft => "FL",
+            FrontRight => "FR",
+            FrontCenter => "FC",
+            Lfe => "LFE",
+            RearLeft => "BL",
+            RearRight => "BR",
+            SideLeft => "SL",
+            SideRight => "SR",
+            RearCenter => "BC",
+            Other => "?",
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub fn resample(pcm: Pcm, rate: u32) -> Result<Pcm> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
+    use crate::audio::pcm::Speaker;
 
     #[test]
     fn keeps_exact_length_and_level() {

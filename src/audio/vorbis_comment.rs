@@ -6,7 +6,9 @@
 /// The vendor string and `KEY=value` comments of an OpusTags packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Comments {
+    /// The vendor string (the encoder's name).
     pub vendor: String,
+    /// `KEY=value` comments as (key, value) pairs, in file order.
     pub entries: Vec<(String, String)>,
 }
 

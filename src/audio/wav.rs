@@ -52,7 +52,7 @@ pub fn decode(bytes: &[u8]) -> Result<Pcm> {
         .map_err(fail)?;
     Ok(Pcm {
         rate: spec.sample_rate,
-        layout: super::channels::Speaker::default_layout(usize::from(spec.channels)),
+        layout: super::pcm::Speaker::default_layout(usize::from(spec.channels)),
         samples,
     })
 }
@@ -72,7 +72,7 @@ impl XorShift {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::channels::Speaker;
+    use crate::audio::pcm::Speaker;
 
     #[test]
     fn round_trips_within_one_lsb() {

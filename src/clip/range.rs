@@ -2,7 +2,8 @@
 
 use super::options::ClipOptions;
 use crate::audio::pcm::Pcm;
-use crate::audio::source::{Source, SourceInfo, StreamStats};
+use crate::audio::source::Source;
+use crate::audio::source::stream::{Decode, SourceInfo, StreamStats};
 use crate::error::{Error, Result};
 use crate::timecode::Timecode;
 use serde::Serialize;

@@ -4,9 +4,10 @@
 use super::options::{ClipOptions, LoudnessRef, OutputFormat};
 use crate::audio::limiter::{self, LimiterReport, LimiterSettings};
 use crate::audio::loudness::{integrated_lufs, true_peak_dbtp};
-use crate::audio::ogg_opus_read::OpusSource;
 use crate::audio::ogg_opus_write::{self, MAX_BITRATE, MIN_BITRATE, OpusSettings};
 use crate::audio::pcm::Pcm;
+use crate::audio::source::ogg_opus::OpusSource;
+use crate::audio::source::stream::Decode;
 use crate::audio::vorbis_comment::Comments;
 use crate::audio::wav;
 use crate::error::{Error, Result};

@@ -2,7 +2,7 @@
 //! at its loudest window (until hook finding exists), so a label can start from a valid manifest.
 
 use super::manifest::{self, Manifest, Sticker, StickerSettings, TelegramSettings};
-use crate::audio::source::Source;
+use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result, Setting};
 use crate::output::{AtomicFile, file_label};
 use crate::platform::Platform;

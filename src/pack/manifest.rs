@@ -8,7 +8,7 @@ use crate::art::shape::Shape;
 use crate::art::styles::Style;
 use crate::audio::channels::ChannelMode;
 use crate::audio::fade::FadeCurve;
-use crate::audio::source::Source;
+use crate::audio::source::{Source, stream::Decode};
 use crate::bitrate::Bitrate;
 pub use crate::error::ManifestIssue;
 use crate::error::{Error, Result, Setting};

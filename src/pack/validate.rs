@@ -3,7 +3,7 @@
 
 use super::inspect::{ImageFacts, inspect};
 use super::links;
-use crate::audio::source::Source;
+use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result};
 use crate::platform::{
     ImageKind, Platform, SizeRule, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS,

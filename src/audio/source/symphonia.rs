@@ -1,8 +1,8 @@
-//! The symphonia backend of [`Source`](super::source::Source): WAV, AIFF, FLAC, MP3, AAC/ALAC in MP4, Vorbis.
+//! The symphonia backend of [`Source`](super::Source): WAV, AIFF, FLAC, MP3, AAC/ALAC in MP4, Vorbis.
 
-use super::channels::Speaker;
-use super::mp4_edit;
-use super::source::{Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use super::stream::{Decode, Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use crate::audio::mp4_edit;
+use crate::audio::pcm::Speaker;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::{Channels, Position};
@@ -34,6 +34,7 @@ pub struct SymphoniaSource {
 }
 
 impl SymphoniaSource {
+    /// Probe `path` with symphonia and open its default audio track for decoding.
     pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
         let mss = MediaSourceStream::new(Box::new(file), Default::default());
@@ -134,14 +135,6 @@ impl SymphoniaSource {
         })
     }
 
-    pub fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Frames at the decoded rate to the track's timestamp units.
     fn frames_to_ts(&self, frames: u64) -> i64 {
         match self.time_base {
@@ -165,13 +158,18 @@ impl SymphoniaSource {
             None => ts as i64,
         }
     }
+}
 
-    pub fn stream(
-        &mut self,
-        start: u64,
-        end: Option<u64>,
-        sink: &mut Sink<'_>,
-    ) -> Result<StreamStats> {
+impl Decode for SymphoniaSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn stream(&mut self, start: u64, end: Option<u64>, sink: &mut Sink<'_>) -> Result<StreamStats> {
         let mut stats = StreamStats::default();
         let preroll = if self.lossless {
             0

@@ -1,25 +1,27 @@
-//! Opening a master track and streaming a frame range out of it, whatever the container and codec.
+//! What every decoding backend shares: the tags and header facts of a master, the chunk sink, the
+//! [`Decode`] trait a backend implements, and the helper that trims decoded chunks to a frame range.
 //!
-//! Two backends sit behind [`Source`]: symphonia for everything it decodes, and our own Ogg demuxer with
-//! libopus for Ogg Opus, which symphonia 0.6 cannot decode.
+//! The backends ([`super::symphonia`], [`super::ogg_opus`]) import from here only, and the dispatcher
+//! ([`super::Source`]) imports from them, so the three never import each other in a circle.
 
-use super::channels::Speaker;
-use super::ogg_opus_read::OpusSource;
-use super::symphonia_source::SymphoniaSource;
-use crate::error::{Error, Result};
+use crate::audio::pcm::Speaker;
+use crate::error::Result;
 use serde::Serialize;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Descriptive tags copied from a master.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Tags {
+    /// Track title (`TITLE`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Track artist (`ARTIST`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artist: Option<String>,
+    /// Album (`ALBUM`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub album: Option<String>,
+    /// International Standard Recording Code (`ISRC`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub isrc: Option<String>,
 }
@@ -63,7 +65,7 @@ pub struct SourceInfo {
     pub tags: Tags,
 }
 
-/// Work done by one [`Source::stream`] call.
+/// Work done by one [`Decode::stream`] call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StreamStats {
     /// Frames handed to the sink.
@@ -77,76 +79,27 @@ pub struct StreamStats {
 /// Receives decoded interleaved samples, chunk by chunk.
 pub type Sink<'a> = dyn FnMut(&[f32]) -> Result<()> + 'a;
 
-/// An open master track.
-pub enum Source {
-    Symphonia(Box<SymphoniaSource>),
-    Opus(Box<OpusSource>),
-}
-
-impl Source {
-    /// Open `path`, recognising the format from its content (the extension is only a hint).
-    pub fn open(path: &Path) -> Result<Source> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
-        if meta.is_dir() {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
-                detail: "it is a directory".into(),
-            });
-        }
-        if meta.len() == 0 {
-            return Err(Error::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        let source = if is_ogg_opus(path)? {
-            Source::Opus(Box::new(OpusSource::open(path)?))
-        } else {
-            Source::Symphonia(Box::new(SymphoniaSource::open(path)?))
-        };
-        if source.info().declared_frames == Some(0) {
-            return Err(Error::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        Ok(source)
-    }
-
+/// A decoding backend: an opened master that can stream a frame range out of itself.
+///
+/// `Send + Sync` so an open [`super::Source`] can be handed to, or shared with, worker threads, as it
+/// could when it was an enum of the two backends.
+pub trait Decode: Send + Sync {
     /// What the headers say.
-    pub fn info(&self) -> &SourceInfo {
-        match self {
-            Source::Symphonia(s) => s.info(),
-            Source::Opus(s) => s.info(),
-        }
-    }
+    fn info(&self) -> &SourceInfo;
 
     /// The file this source reads.
-    pub fn path(&self) -> &Path {
-        match self {
-            Source::Symphonia(s) => s.path(),
-            Source::Opus(s) => s.path(),
-        }
-    }
+    fn path(&self) -> &Path;
 
     /// Decode frames `start..end` (or `start..` the end of the track) and hand them to `sink` in order.
     ///
     /// Seeks in the container rather than decoding from the beginning where the format allows, then
     /// decodes and discards up to the exact start frame. Call once per opened source.
-    pub fn stream(
-        &mut self,
-        start: u64,
-        end: Option<u64>,
-        sink: &mut Sink<'_>,
-    ) -> Result<StreamStats> {
-        match self {
-            Source::Symphonia(s) => s.stream(start, end, sink),
-            Source::Opus(s) => s.stream(start, end, sink),
-        }
-    }
+    fn stream(&mut self, start: u64, end: Option<u64>, sink: &mut Sink<'_>) -> Result<StreamStats>;
 }
 
 /// Hand on the part of a decoded chunk that falls inside `[start, end)`. `chunk_first` is the frame
 /// index of the chunk's first frame (negative for decoder delay frames). Returns frames delivered.
-pub(crate) fn deliver_overlap(
+pub(super) fn deliver_overlap(
     chunk: &[f32],
     channels: usize,
     chunk_first: i64,
@@ -168,28 +121,7 @@ pub(crate) fn deliver_overlap(
     Ok((hi - lo) as u64)
 }
 
-/// Ogg files whose first packet is an OpusHead go to the libopus backend.
-fn is_ogg_opus(path: &Path) -> Result<bool> {
-    let mut head = [0u8; 64];
-    let mut f = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) => return Err(Error::read(path, e)),
-        }
-    }
-    let head = &head[..n];
-    if n < 28 || &head[..4] != b"OggS" {
-        return Ok(false);
-    }
-    let segments = usize::from(head[26]);
-    let body = 27 + segments;
-    Ok(head.len() >= body + 8 && &head[body..body + 8] == b"OpusHead")
-}
-
 /// Turn a path into an owned buffer for error messages.
-pub(crate) fn owned(path: &Path) -> PathBuf {
+pub(super) fn owned(path: &Path) -> PathBuf {
     path.to_path_buf()
 }

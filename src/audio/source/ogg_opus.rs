@@ -1,9 +1,10 @@
-//! Reading Ogg Opus (RFC 7845) with the ogg crate and libopus: masters in .opus, and our own output when
-//! we re-measure it. Applies pre-skip, output gain and end trimming, so lengths are exact.
+//! The Ogg Opus backend of [`Source`](super::Source): reading Ogg Opus (RFC 7845) with the ogg crate and
+//! libopus, for masters in .opus and for our own output when we re-measure it. Applies pre-skip, output
+//! gain and end trimming, so lengths are exact.
 
-use super::channels::Speaker;
-use super::source::{Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
-use super::vorbis_comment::Comments;
+use super::stream::{Decode, Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use crate::audio::pcm::Speaker;
+use crate::audio::vorbis_comment::Comments;
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
@@ -19,15 +20,20 @@ const MAX_PACKET_FRAMES: usize = 5_760;
 /// The fields of an OpusHead packet we use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpusHead {
+    /// Output channel count.
     pub channels: u8,
+    /// Frames (at 48 kHz) to discard from the start of the decoder output.
     pub pre_skip: u16,
+    /// Sample rate of the original input, in Hz (informational only).
     pub input_rate: u32,
     /// Output gain, Q7.8 dB.
     pub output_gain_q78: i16,
+    /// Channel mapping family (0: mono or stereo; 1: up to 8 channels in Vorbis order).
     pub mapping_family: u8,
 }
 
 impl OpusHead {
+    /// Parse an OpusHead packet (major version 0); `None` if it is not one.
     pub fn parse(packet: &[u8]) -> Option<OpusHead> {
         if packet.len() < 19 || &packet[..8] != b"OpusHead" || packet[8] >> 4 != 0 {
             return None;
@@ -56,6 +62,7 @@ pub struct OpusSource {
 }
 
 impl OpusSource {
+    /// Open an Ogg Opus file and read its OpusHead and OpusTags.
     pub fn open(path: &Path) -> Result<Self> {
         let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
         let last_granule = last_page_granule(&mut file).map_err(|e| Error::read(path, e))?;
@@ -128,27 +135,24 @@ impl OpusSource {
         })
     }
 
-    pub fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The parsed OpusHead.
     pub fn head(&self) -> OpusHead {
         self.head
     }
+}
+
+impl Decode for OpusSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
 
     /// Decode frames `start..end` at 48 kHz. Packets ending more than 80 ms before `start` are only
     /// demuxed, never decoded.
-    pub fn stream(
-        &mut self,
-        start: u64,
-        end: Option<u64>,
-        sink: &mut Sink<'_>,
-    ) -> Result<StreamStats> {
+    fn stream(&mut self, start: u64, end: Option<u64>, sink: &mut Sink<'_>) -> Result<StreamStats> {
         let channels = usize::from(self.head.channels);
         let opus_channels = if channels == 1 {
             opus::Channels::Mono
