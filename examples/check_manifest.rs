@@ -6,7 +6,7 @@ fn main() {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "assets/demo/pack.json".into());
-    match soundsticker::pack::manifest::load(std::path::Path::new(&path)) {
+    match soundsticker::pack::load(std::path::Path::new(&path)) {
         Ok(m) => println!("{path}: OK, {} stickers", m.manifest.stickers.len()),
         Err(e) => {
             eprintln!("error: {e}");

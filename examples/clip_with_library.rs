@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run --release --example clip_with_library -- assets/demo/master.flac /tmp/note.ogg`
 
-use soundsticker::audio::channels::ChannelMode;
+use soundsticker::audio::ChannelMode;
 use soundsticker::{ClipOptions, ClipRequest, NoProgress, Timecode, clip};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,18 +12,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .unwrap_or_else(|| "assets/demo/master.flac".into());
     let output = args.next().unwrap_or_else(|| "note.ogg".into());
-    let request = ClipRequest {
-        input: input.into(),
-        output: output.into(),
-        options: ClipOptions {
-            start: Timecode::parse_field("0:23.5", "start")?,
-            duration: Some(Timecode::from_millis(3_000)),
-            channels: ChannelMode::Mono,
-            max_bytes: Some(24_000),
-            ..ClipOptions::default()
-        },
-    };
-    let report = clip(&request, &NoProgress)?;
+    // Every option starts at its recommended default; set only what this clip needs.
+    let mut options = ClipOptions::default();
+    options.start = "0:23.5".parse::<Timecode>()?;
+    options.duration = Some(Timecode::from_millis(3_000));
+    options.channels = ChannelMode::Mono;
+    options.max_bytes = Some(24_000);
+    let report = clip(&ClipRequest::new(input, output, options), &NoProgress)?;
     println!(
         "{}: {:.3} s, {:?} LUFS, {:?} dBTP, {} bytes",
         report.output.display(),

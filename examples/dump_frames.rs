@@ -2,8 +2,8 @@
 //!
 //! Run: `cargo run --release --example dump_frames -- sticker.webp out_dir`
 
-use soundsticker::art::fit::decode;
-use soundsticker::platform::ImageKind;
+use soundsticker::ImageKind;
+use soundsticker::art::decode;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -8,10 +8,10 @@
 //! the frame rate). A WebP needs them: libwebp's animation encoder merges a frame that repeats the one
 //! before into it, and the decoded frames are lined up with the encoded ones by their display times.
 
-use soundsticker::art::encode::Animation;
-use soundsticker::art::fit::{decode, decode_where};
-use soundsticker::art::quality::ssim;
-use soundsticker::platform::ImageKind;
+use soundsticker::ImageKind;
+use soundsticker::art::Animation;
+use soundsticker::art::ssim;
+use soundsticker::art::{decode, decode_where};
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

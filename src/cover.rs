@@ -25,6 +25,7 @@ pub const DEFAULT_ENOUGH_SSIM: f64 = 0.99;
 
 /// Settings of one cover sticker; unset values come from the platform, then from these defaults.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CoverOptions {
     pub style: Style,
     pub platform: Option<Platform>,
@@ -82,15 +83,44 @@ impl Default for CoverOptions {
 /// One sticker to render.
 #[derive(Debug, Clone)]
 pub struct CoverRequest {
+    /// The cover art (JPEG, PNG, WebP, GIF, BMP).
     pub cover: PathBuf,
     /// The clip whose audio drives the animation (not needed for `still`).
     pub audio: Option<PathBuf>,
+    /// The sticker to write; its extension picks the format unless the options name one.
     pub output: PathBuf,
+    /// How to render, encode and fit it.
     pub options: CoverOptions,
+}
+
+impl CoverRequest {
+    /// A sticker of the art `cover` written to `output` with `options`, still until given audio
+    /// ([`CoverRequest::with_audio`]).
+    pub fn new(
+        cover: impl Into<PathBuf>,
+        output: impl Into<PathBuf>,
+        options: CoverOptions,
+    ) -> Self {
+        CoverRequest {
+            cover: cover.into(),
+            audio: None,
+            output: output.into(),
+            options,
+        }
+    }
+
+    /// The same request, animated by the clip at `audio`.
+    pub fn with_audio(self, audio: impl Into<PathBuf>) -> Self {
+        CoverRequest {
+            audio: Some(audio.into()),
+            ..self
+        }
+    }
 }
 
 /// What was rendered.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct CoverReport {
     pub output: PathBuf,
     pub style: Style,

@@ -1,9 +1,27 @@
 //! soundsticker: turn master tracks and cover art into sound-sticker packs for messaging platforms.
 //!
 //! The library holds all the work; the `soundsticker` binary only parses arguments, reports progress
-//! and prints. Stages are typed and flow one way:
-//! [`audio::source::Source`] (decode) → [`audio::pcm::Pcm`] → [`clip::prepare`] (channels, rate,
-//! fades) → [`clip::render`] (loudness, true-peak limiting, encoding, re-measuring) → bytes.
+//! and prints. Each stage is usable on its own:
+//! - [`probe`] reads what a master is; [`clip`] cuts, normalises and encodes a sound sticker from it
+//!   ([`ClipRequest`], [`ClipOptions`]);
+//! - [`cover`] renders an animated sticker from cover art driven by a clip's audio, fitted under a
+//!   platform's limits ([`CoverRequest`], [`CoverOptions`]);
+//! - [`pack::build`] makes every platform's pack from a manifest, [`pack::validate`] checks any pack,
+//!   [`pack::init`] scaffolds a manifest.
+//!
+//! The lower stages are public as namespaces for tools that need them: [`audio`] (decoding and the
+//! PCM they pass on) and [`art`] (animations, image encoders, the byte-cap fitter, SSIM).
+//! `docs/architecture.md` draws the whole pipeline.
+//!
+//! ```no_run
+//! use soundsticker::{ClipOptions, ClipRequest, NoProgress, Timecode, clip};
+//! let mut options = ClipOptions::default();
+//! options.start = "0:15".parse::<Timecode>()?;
+//! options.duration = Some("4".parse::<Timecode>()?);
+//! let report = clip(&ClipRequest::new("master.flac", "hook.ogg", options), &NoProgress)?;
+//! println!("{} bytes at {:?} LUFS", report.encoding.bytes, report.loudness.achieved_lufs);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 /// `Display` for a unit-variant enum as its serde name (what the manifest and `FromStr` take), so
 /// front ends can show a library default (`pulse`, `sine`) without a second list of names.
@@ -22,23 +40,28 @@ macro_rules! display_as_serde_name {
 
 pub mod art;
 pub mod audio;
-pub mod bitrate;
-pub mod cancel;
-pub mod clip;
-pub mod cover;
-pub mod error;
-pub mod output;
+mod bitrate;
+mod cancel;
+mod clip;
+mod cover;
+mod error;
+mod output;
 pub mod pack;
-pub mod platform;
-pub mod probe;
-pub mod progress;
-pub mod timecode;
+mod platform;
+mod probe;
+mod progress;
+mod timecode;
 mod typed_str;
 
 pub use bitrate::Bitrate;
 pub use cancel::CancelToken;
-pub use clip::{ClipOptions, ClipReport, ClipRequest, clip};
-pub use error::{Error, Result};
+pub use clip::{
+    ClipOptions, ClipReport, ClipRequest, EncodingReport, LoudnessRef, LoudnessReport,
+    OutputFormat, RangeReport, clip,
+};
+pub use cover::{CoverOptions, CoverReport, CoverRequest, DEFAULT_ENOUGH_SSIM, cover};
+pub use error::{Error, ManifestIssue, Result, Setting};
+pub use platform::{ImageKind, Platform, SizeRule, StickerRules};
 pub use probe::{ProbeReport, probe};
 pub use progress::{NoProgress, Progress, Stage};
 pub use timecode::Timecode;

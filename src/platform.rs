@@ -8,6 +8,7 @@ use serde::Serialize;
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Platform {
     Whatsapp,
     Telegram,
@@ -20,6 +21,7 @@ pub enum Platform {
     Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ImageKind {
     /// Animated WebP (or a static one when there is a single frame).
     Webp,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// The probe of one file.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ProbeReport {
     pub path: PathBuf,
     pub container: String,

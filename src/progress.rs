@@ -2,6 +2,7 @@
 
 /// A step of the clip pipeline, reported as it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Stage {
     Decode,
     Resample,

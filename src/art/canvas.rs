@@ -7,6 +7,7 @@ use serde::Serialize;
 /// How the art fills the canvas.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "mode")]
+#[non_exhaustive]
 pub enum Fit {
     /// Fill the canvas and crop the overflow around `focus` (0..1 in each axis; 0.5,0.5 is the centre).
     Cover { focus: (f32, f32) },
@@ -23,6 +24,7 @@ impl Default for Fit {
 /// What fills the letterbox of `contain`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Background {
     /// Nothing: the letterbox stays transparent.
     #[default]

@@ -9,6 +9,7 @@ use serde::Serialize;
     Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Shape {
     Square,
     #[default]

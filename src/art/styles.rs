@@ -14,6 +14,7 @@ use tiny_skia::{
     Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Style {
     /// The art breathes with the loudness envelope and kicks on beats.
     #[default]

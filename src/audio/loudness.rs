@@ -139,6 +139,7 @@ impl Meter {
     }
 }
 
+#[cfg(test)]
 /// Measure a whole buffer.
 pub fn measure(pcm: &Pcm) -> LoudnessStats {
     let mut m = Meter::new(&pcm.layout, pcm.rate);

@@ -35,11 +35,11 @@ pub struct OpusSettings {
 pub struct OggOpus {
     /// The whole file.
     pub bytes: Vec<u8>,
-    /// Samples the decoder discards at the start (the encoder's look-ahead).
-    pub pre_skip: u16,
-    /// Audio packets written.
+    /// Audio packets written (read by the tests, which check the page layout against it).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub packets: usize,
-    /// Serial of the logical stream.
+    /// Serial of the logical stream (read by the tests: one clip's serial differs from another's).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub serial: u32,
 }
 
@@ -130,7 +130,6 @@ pub fn encode(pcm: &Pcm, settings: OpusSettings, comments: &Comments) -> Result<
     }
     Ok(OggOpus {
         bytes: writer.into_inner(),
-        pre_skip,
         packets: count,
         serial,
     })

@@ -52,6 +52,7 @@ impl Comments {
         })
     }
 
+    #[cfg(test)]
     /// The first value of `key` (case-insensitive).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries

@@ -4,17 +4,17 @@ mod progress_bar;
 pub mod render;
 
 use clap::{Args, Parser, Subcommand};
-use soundsticker::art::canvas::{Background, Fit};
-use soundsticker::art::shape::Shape;
-use soundsticker::art::styles::Style;
-use soundsticker::audio::channels::ChannelMode;
-use soundsticker::audio::fade::FadeCurve;
-use soundsticker::clip::LoudnessRef;
-use soundsticker::cover::{CoverOptions, CoverRequest};
-use soundsticker::error::Setting;
-use soundsticker::pack::init::InitOptions;
-use soundsticker::platform::{ImageKind, Platform};
+use soundsticker::LoudnessRef;
+use soundsticker::Setting;
+use soundsticker::art::Shape;
+use soundsticker::art::Style;
+use soundsticker::art::{Background, Fit};
+use soundsticker::audio::ChannelMode;
+use soundsticker::audio::FadeCurve;
+use soundsticker::pack::InitOptions;
 use soundsticker::{Bitrate, ClipOptions, ClipRequest, Error, Timecode};
+use soundsticker::{CoverOptions, CoverRequest};
+use soundsticker::{ImageKind, Platform};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,7 +74,7 @@ enum Command {
         no_cache: bool,
         /// Build only shard I of N (stickers I, I+N, ...) into --out, for CI matrices; no packs.
         #[arg(long, value_name = "I/N", conflicts_with = "merge")]
-        shard: Option<soundsticker::pack::shard::Shard>,
+        shard: Option<soundsticker::pack::Shard>,
         /// Assemble the packs from the --out folders of `build --shard` runs.
         #[arg(long, value_name = "DIR", num_args = 1..)]
         merge: Vec<PathBuf>,
@@ -154,7 +154,7 @@ struct CoverArgs {
     apng: Option<String>,
     /// SSIM (0..1, against the rendered frames) past which no more bytes are spent: a sticker that
     /// would look better is encoded at the lowest quality that still reaches it. 1 fills the byte cap.
-    #[arg(long, default_value_t = soundsticker::cover::DEFAULT_ENOUGH_SSIM)]
+    #[arg(long, default_value_t = soundsticker::DEFAULT_ENOUGH_SSIM)]
     enough_ssim: f64,
     /// cover (crop to fill) or contain (letterbox).
     #[arg(long, default_value_t = fit_defaults().0)]
@@ -250,29 +250,29 @@ fn cover_options(a: &CoverArgs) -> Result<CoverOptions, Error> {
             format!("{} is outside 0..1 (1 fills the byte cap)", a.enough_ssim),
         ));
     }
-    Ok(CoverOptions {
-        style: a.style,
-        platform: a.platform,
-        format: a.format,
-        size: a.size,
-        fps: a.fps,
-        max_duration: a
-            .max_duration
-            .as_deref()
-            .map(|t| Timecode::parse_field(t, "--max-duration"))
-            .transpose()?,
-        max_bytes: a.max_bytes,
-        quality: a.quality,
-        lossless: a.lossless,
-        method: a.method,
-        palette: a.apng.as_deref().map(|v| v == "palette"),
-        enough_ssim: Some(a.enough_ssim),
-        fit: parse_fit(a)?,
-        shape: a.shape,
-        outline: a.outline,
-        margin: a.margin,
-        frames_dir: a.save_frames.clone(),
-    })
+    let mut o = CoverOptions::default();
+    o.style = a.style;
+    o.platform = a.platform;
+    o.format = a.format;
+    o.size = a.size;
+    o.fps = a.fps;
+    o.max_duration = a
+        .max_duration
+        .as_deref()
+        .map(|t| Timecode::parse_field(t, "--max-duration"))
+        .transpose()?;
+    o.max_bytes = a.max_bytes;
+    o.quality = a.quality;
+    o.lossless = a.lossless;
+    o.method = a.method;
+    o.palette = a.apng.as_deref().map(|v| v == "palette");
+    o.enough_ssim = Some(a.enough_ssim);
+    o.fit = parse_fit(a)?;
+    o.shape = a.shape;
+    o.outline = a.outline;
+    o.margin = a.margin;
+    o.frames_dir = a.save_frames.clone();
+    Ok(o)
 }
 
 #[derive(Args, Debug)]
@@ -359,14 +359,21 @@ fn fit_defaults() -> (String, String, String) {
         Background::Transparent => "transparent".to_string(),
         Background::Blur => "blur".into(),
         Background::Color([r, g, b, _]) => format!("#{r:02x}{g:02x}{b:02x}"),
+        _ => "transparent".into(),
     };
     match Fit::default() {
+        Fit::Contain { background: b } => ("contain".into(), "0.5,0.5".into(), background(b)),
         Fit::Cover { focus: (x, y) } => (
             "cover".into(),
             format!("{x},{y}"),
             background(Background::default()),
         ),
-        Fit::Contain { background: b } => ("contain".into(), "0.5,0.5".into(), background(b)),
+        // A fit this command line does not know yet: the library's own default stands.
+        _ => (
+            "cover".into(),
+            "0.5,0.5".into(),
+            background(Background::default()),
+        ),
     }
 }
 
@@ -390,30 +397,30 @@ fn number_or_off(text: &str, field: &str, unit: &str) -> Result<Option<f64>, Err
 
 fn clip_options(a: &ClipArgs) -> Result<ClipOptions, Error> {
     let tc = |t: &str, f: &str| Timecode::parse_field(t, f);
-    Ok(ClipOptions {
-        start: tc(&a.start, "--start")?,
-        end: a.end.as_deref().map(|t| tc(t, "--end")).transpose()?,
-        duration: a
-            .duration
-            .as_deref()
-            .map(|t| tc(t, "--duration"))
-            .transpose()?,
-        fade_in: tc(&a.fade_in, "--fade-in")?,
-        fade_out: tc(&a.fade_out, "--fade-out")?,
-        fade_curve: a.fade_curve,
-        channels: a.channels,
-        loudness_lufs: number_or_off(&a.loudness, "--loudness", "LUFS")?,
-        loudness_ref: a.loudness_ref,
-        true_peak_dbtp: number_or_off(&a.true_peak, "--true-peak", "dBTP")?,
-        sample_rate: a.sample_rate,
-        wav_bits: a.bits,
-        bitrate: a.bitrate.map(Bitrate::bps),
-        max_bytes: a.max_bytes,
-        title: a.title.clone(),
-        artist: a.artist.clone(),
-        album: a.album.clone(),
-        picture: a.picture.clone(),
-    })
+    let mut o = ClipOptions::default();
+    o.start = tc(&a.start, "--start")?;
+    o.end = a.end.as_deref().map(|t| tc(t, "--end")).transpose()?;
+    o.duration = a
+        .duration
+        .as_deref()
+        .map(|t| tc(t, "--duration"))
+        .transpose()?;
+    o.fade_in = tc(&a.fade_in, "--fade-in")?;
+    o.fade_out = tc(&a.fade_out, "--fade-out")?;
+    o.fade_curve = a.fade_curve;
+    o.channels = a.channels;
+    o.loudness_lufs = number_or_off(&a.loudness, "--loudness", "LUFS")?;
+    o.loudness_ref = a.loudness_ref;
+    o.true_peak_dbtp = number_or_off(&a.true_peak, "--true-peak", "dBTP")?;
+    o.sample_rate = a.sample_rate;
+    o.wav_bits = a.bits;
+    o.bitrate = a.bitrate.map(Bitrate::bps);
+    o.max_bytes = a.max_bytes;
+    o.title = a.title.clone();
+    o.artist = a.artist.clone();
+    o.album = a.album.clone();
+    o.picture = a.picture.clone();
+    Ok(o)
 }
 
 /// Run the parsed command.
@@ -475,16 +482,13 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             platforms,
             force,
         } => {
-            let opts = soundsticker::pack::init::InitOptions {
-                duration: Timecode::parse_field(&duration, "--duration")?,
-                platforms: if platforms.is_empty() {
-                    Platform::ALL.to_vec()
-                } else {
-                    platforms
-                },
-                force,
-            };
-            let path = soundsticker::pack::init::init(&dir, &opts)?;
+            let mut opts = InitOptions::default();
+            opts.duration = Timecode::parse_field(&duration, "--duration")?;
+            if !platforms.is_empty() {
+                opts.platforms = platforms;
+            }
+            opts.force = force;
+            let path = soundsticker::pack::init(&dir, &opts)?;
             if cli.json {
                 render::print_json(&serde_json::json!({ "manifest": path }));
             } else {
@@ -508,19 +512,18 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
         } => {
             let cancel = soundsticker::CancelToken::new();
             stop_on_ctrl_c(&cancel);
-            let opts = soundsticker::pack::build::BuildOptions {
-                out,
-                platforms: platform,
-                jobs,
-                cache,
-                no_cache,
-                force,
-                shard,
-                merge,
-                cancel,
-            };
+            let mut opts = soundsticker::pack::BuildOptions::default();
+            opts.out = out;
+            opts.platforms = platform;
+            opts.jobs = jobs;
+            opts.cache = cache;
+            opts.no_cache = no_cache;
+            opts.force = force;
+            opts.shard = shard;
+            opts.merge = merge;
+            opts.cancel = cancel;
             let bar = progress_bar::BuildBar::new(mode);
-            let report = soundsticker::pack::build::build(&manifest, &opts, &bar);
+            let report = soundsticker::pack::build(&manifest, &opts, &bar);
             bar.finish();
             let report = report?;
             if cli.json {
@@ -531,7 +534,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { path, platform } => {
-            let report = soundsticker::pack::validate::validate(&path, platform)?;
+            let report = soundsticker::pack::validate(&path, platform)?;
             if cli.json {
                 render::print_json(&report);
             } else {
@@ -544,7 +547,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             })
         }
         Command::Schema => {
-            println!("{}", soundsticker::pack::manifest::schema_json());
+            println!("{}", soundsticker::pack::schema_json());
             Ok(ExitCode::SUCCESS)
         }
         Command::Cover(args) => {
@@ -555,7 +558,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
                 options: cover_options(&args)?,
             };
             let bar = progress_bar::Bar::new(show_progress);
-            let report = soundsticker::cover::cover(&req, &bar);
+            let report = soundsticker::cover(&req, &bar);
             bar.finish();
             let report = report?;
             if cli.json {

@@ -1,10 +1,10 @@
 //! Human and JSON rendering of reports.
 
 use serde::Serialize;
-use soundsticker::art::fit::Stop;
-use soundsticker::cover::CoverReport;
-use soundsticker::pack::build::BuildReport;
-use soundsticker::pack::validate::ValidationReport;
+use soundsticker::CoverReport;
+use soundsticker::art::Stop;
+use soundsticker::pack::BuildReport;
+use soundsticker::pack::ValidationReport;
 use soundsticker::{ClipReport, Error, ProbeReport};
 use std::path::PathBuf;
 

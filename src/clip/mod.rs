@@ -27,9 +27,27 @@ use std::path::{Path, PathBuf};
 /// One clip to make.
 #[derive(Debug, Clone)]
 pub struct ClipRequest {
+    /// The master track.
     pub input: PathBuf,
+    /// The clip to write: `.ogg`/`.opus` for Ogg Opus, `.wav` for WAV.
     pub output: PathBuf,
+    /// How to cut, edit, normalise and encode it.
     pub options: ClipOptions,
+}
+
+impl ClipRequest {
+    /// A clip of `input` written to `output` with `options`.
+    pub fn new(
+        input: impl Into<PathBuf>,
+        output: impl Into<PathBuf>,
+        options: ClipOptions,
+    ) -> Self {
+        ClipRequest {
+            input: input.into(),
+            output: output.into(),
+            options,
+        }
+    }
 }
 
 /// Where the clip came from.
@@ -44,6 +62,7 @@ pub struct RangeReport {
 
 /// Everything a clip run produced and measured.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ClipReport {
     pub source: PathBuf,
     pub output: PathBuf,

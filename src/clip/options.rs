@@ -24,6 +24,7 @@ display_as_serde_name!(LoudnessRef);
 /// The file format written, chosen from the output extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OutputFormat {
     /// RFC 7845 Ogg Opus (`.ogg`, `.opus`).
     OggOpus,
@@ -55,6 +56,7 @@ impl OutputFormat {
 
 /// Every setting of a clip. `Default` is the recommended setting.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ClipOptions {
     /// First instant of the clip in the master.
     pub start: Timecode,

@@ -6,8 +6,8 @@
 use super::assemble::{Assembly, write_json};
 use super::cache::{Cache, FileHashes};
 use super::manifest;
+pub use super::report::BuildReport;
 use super::report::CacheReport;
-pub use super::report::{BuildReport, OutputFile, StickerReport};
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
 use super::staging::{Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
@@ -24,6 +24,7 @@ pub const DEFAULT_CACHE: &str = ".soundsticker-cache";
 
 /// How to build.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct BuildOptions {
     /// Output folder (default: `dist` beside the manifest).
     pub out: Option<PathBuf>,

@@ -17,6 +17,7 @@ const IMAGE_EXT: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "bmp"];
 
 /// What `init` does.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InitOptions {
     /// Clip length of each sticker.
     pub duration: Timecode,

@@ -53,6 +53,7 @@ pub struct CacheReport {
 
 /// The build's report.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct BuildReport {
     pub out: PathBuf,
     pub platforms: Vec<Platform>,

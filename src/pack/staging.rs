@@ -296,7 +296,7 @@ mod tests {
         for d in [&dead, &live, &other] {
             std::fs::create_dir(d).expect("leftover");
         }
-        let staging = Staging::create(&out).expect("staging");
+        let staging = Staging::create(&out, &CancelToken::new()).expect("staging");
         assert!(!dead.exists(), "dead build's staging removed");
         assert!(live.exists(), "a running build's staging is left alone");
         assert!(other.exists(), "another output's staging is left alone");
@@ -315,7 +315,7 @@ mod tests {
         let old = dir.path().join(format!("{OLD}packs-4999999"));
         std::fs::create_dir(&old).expect("old");
         std::fs::write(old.join("a.txt"), "a").expect("a");
-        drop(Staging::create(&out).expect("staging"));
+        drop(Staging::create(&out, &CancelToken::new()).expect("staging"));
         assert!(out.join("a.txt").is_file());
         assert!(!old.exists());
     }
@@ -330,7 +330,7 @@ mod tests {
         assert!(fine(&d.join("empty")));
         // A build's output is marked; the output folder of the next build of it is accepted.
         let out = d.join("dist");
-        let staging = Staging::create(&out).expect("staging");
+        let staging = Staging::create(&out, &CancelToken::new()).expect("staging");
         std::fs::write(staging.path().join("preview.html"), "page").expect("page");
         staging.commit().expect("commit");
         assert!(out.join(MARKER).is_file());
@@ -360,7 +360,7 @@ mod tests {
     fn dropped_staging_leaves_nothing() {
         let dir = tempfile::tempdir().expect("dir");
         let out = dir.path().join("packs");
-        let staging = Staging::create(&out).expect("staging");
+        let staging = Staging::create(&out, &CancelToken::new()).expect("staging");
         let p = staging.path().to_path_buf();
         drop(staging);
         assert!(!p.exists());

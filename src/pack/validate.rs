@@ -22,6 +22,7 @@ pub struct Violation {
 
 /// The outcome of validating one pack.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ValidationReport {
     pub path: PathBuf,
     pub platform: Platform,

@@ -241,14 +241,12 @@ impl Stages {
 /// and gives the same bytes; changing one sticker's style re-renders only that sticker's images.
 fn cache_serves_unchanged_stickers(manifest: &Path, out: &Path, first: &[(String, Vec<u8>)]) {
     use soundsticker::Stage;
-    use soundsticker::pack::build::{BuildOptions, build};
+    use soundsticker::pack::{BuildOptions, build};
     let d = manifest.parent().expect("dir");
     let out3 = d.join("dist3");
     let stages = Stages::default();
-    let opts = BuildOptions {
-        out: Some(out3.clone()),
-        ..BuildOptions::default()
-    };
+    let mut opts = BuildOptions::default();
+    opts.out = Some(out3.clone());
     let report = build(manifest, &opts, &stages).expect("cached build");
     assert_eq!(report.cache.misses, 0, "nothing encoded");
     assert!(report.cache.hits >= 3 * 4);
@@ -268,10 +266,8 @@ fn cache_serves_unchanged_stickers(manifest: &Path, out: &Path, first: &[(String
     )
     .expect("write");
     let stages = Stages::default();
-    let opts = BuildOptions {
-        out: Some(d.join("dist4")),
-        ..BuildOptions::default()
-    };
+    let mut opts = BuildOptions::default();
+    opts.out = Some(d.join("dist4"));
     let report = build(&changed, &opts, &stages).expect("changed build");
     let by_id = |id: &str| {
         report

@@ -425,7 +425,7 @@ fn ssim_against_render(path: &Path, frames_dir: &Path, side: u32, step: usize) -
                 .to_rgba8()
         })
         .collect();
-    soundsticker::art::quality::mean_ssim(&rendered, &decoded, step)
+    soundsticker::art::mean_ssim(&rendered, &decoded, step)
 }
 
 /// By default a sticker that would look better than SSIM 0.99 is encoded at the lowest quality that
@@ -574,7 +574,7 @@ fn webp_ssim_agrees_with_libwebps_own_tools() {
         let want = image::open(frames.join(format!("{:04}.png", k * step)))
             .expect("rendered frame")
             .to_rgba8();
-        sum += soundsticker::art::quality::ssim(&want, img);
+        sum += soundsticker::art::ssim(&want, img);
     }
     let measured = sum / encoded as f64;
     let reported = r["ssim"].as_f64().expect("ssim");

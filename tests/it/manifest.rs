@@ -3,7 +3,7 @@
 
 use crate::util::*;
 use soundsticker::Error;
-use soundsticker::pack::manifest::{ManifestIssue, load};
+use soundsticker::{ManifestIssue, pack::load};
 use std::path::{Path, PathBuf};
 
 /// A folder with copies of the demo master and cover and `json` as its pack.json.

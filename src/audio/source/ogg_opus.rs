@@ -134,11 +134,6 @@ impl OpusSource {
             serial,
         })
     }
-
-    /// The parsed OpusHead.
-    pub fn head(&self) -> OpusHead {
-        self.head
-    }
 }
 
 impl Decode for OpusSource {
