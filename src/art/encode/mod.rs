@@ -5,8 +5,10 @@ pub mod apng;
 pub mod gif;
 pub mod mkv;
 pub mod palette;
+mod vpx;
 pub mod webm;
 pub mod webp;
+mod yuv;
 
 use image::RgbaImage;
 
