@@ -7,9 +7,10 @@ use super::cache::{Cache, FileHashes, Key, KeyBuilder};
 use super::manifest::LoadedManifest;
 use super::report::{OutputFile, StickerReport};
 use super::settings::{clip_options, cover_options, range_options};
+use crate::art::encode::webm::Threads;
 use crate::art::styles::Style;
 use crate::clip::{ClipReport, ClipRequest, DecodedRange, clip_from};
-use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
+use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover_on};
 use crate::error::{Error, Result};
 use crate::output::file_label;
 use crate::platform::{ImageKind, Platform};
@@ -101,6 +102,8 @@ struct Sticker<'a> {
     art: PathBuf,
     decoded: Option<DecodedRange>,
     made: HashMap<Key, (PathBuf, FileMeta)>,
+    /// Threads for this sticker's VP9 encodes (see `Threads`).
+    threads: Threads,
 }
 
 impl Sticker<'_> {
@@ -243,6 +246,7 @@ impl Sticker<'_> {
     ) -> Result<(FileMeta, Origin)> {
         let job = self.job;
         let art = self.art.clone();
+        let threads = self.threads.clone();
         let mut key = KeyBuilder::new(if driver.is_some() { "image" } else { "still" });
         key.text(&job.hashes.of(&art)?).text(&format!("{opts:?}"));
         if let Some((driver_key, _)) = driver {
@@ -250,7 +254,7 @@ impl Sticker<'_> {
         }
         let key = key.finish();
         self.obtain(&key, name, dest, |_| {
-            let r = cover(
+            let r = cover_on(
                 &CoverRequest {
                     cover: art,
                     audio: driver.map(|(_, file)| file.to_path_buf()),
@@ -261,6 +265,7 @@ impl Sticker<'_> {
                     inner: job.progress,
                     item: item.to_string(),
                 },
+                &threads,
             )?;
             Ok(FileMeta {
                 output: image_output(&r),
@@ -272,8 +277,8 @@ impl Sticker<'_> {
 
 /// Build sticker `index` for every target of the job. The canonical pack's image follows WhatsApp's
 /// rules and, when the build includes WhatsApp, is WhatsApp's image (driven by its voice note), so it
-/// is made once.
-pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
+/// is made once. Its VP9 encodes run on as many threads as `threads` holds when each starts.
+pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
     let m = job.m;
     let s = &m.manifest.stickers[index];
     let mut st = Sticker {
@@ -283,6 +288,7 @@ pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
         art: m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover)),
         decoded: None,
         made: HashMap::new(),
+        threads: threads.clone(),
     };
     let mut report = StickerReport {
         id: s.id.clone(),

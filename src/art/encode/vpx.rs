@@ -60,7 +60,7 @@ impl Encoder {
             cfg.g_timebase.num = fps_den as c_int;
             cfg.g_timebase.den = fps_num as c_int;
             // Two tile columns, coded on two threads unless the caller already keeps the cores busy
-            // (see `with_threads`): VP9 tiles are independent, so the bytes depend on the tile layout,
+            // (see `webm::Threads`): VP9 tiles are independent, so the bytes depend on the tile layout,
             // never on the threads (row-based threading stays off).
             cfg.g_threads = threads;
             cfg.g_lag_in_frames = 16;

@@ -16,32 +16,57 @@ pub fn cq_for_quality(quality: f32) -> u32 {
     (63.0 - quality.clamp(0.0, 100.0) * 0.59).round() as u32
 }
 
-thread_local! {
-    /// Threads for VP9 encodes started on this thread (two when unset), read as each encode starts.
-    static THREADS: std::cell::RefCell<Option<Arc<AtomicU32>>> = const { std::cell::RefCell::new(None) };
+/// Threads for VP9 encodes: a count shared with whoever may change it while encodes run, read as each
+/// encoder starts (two unless set). A pack build whose workers keep every core busy encodes on one: a
+/// second thread then only adds synchronisation and the bytes are the same (see docs/design.md); once a
+/// worker runs out of stickers it raises the count, so the stickers still running use the free core.
+/// Clones share the count.
+#[derive(Debug, Clone)]
+pub struct Threads(Arc<AtomicU32>);
+
+impl Threads {
+    /// A count of `n` threads, shared by every clone.
+    pub fn new(n: u32) -> Threads {
+        Threads(Arc::new(AtomicU32::new(n)))
+    }
+
+    /// Let encodes started from now on use `n` threads.
+    pub fn set(&self, n: u32) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+
+    /// Threads for an encode starting now (at least one).
+    pub fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed).max(1)
+    }
 }
 
-/// Run `f` with VP9 encodes started on this thread using as many threads as `threads` holds when each
-/// starts. A pack build whose workers keep every core busy encodes on one: a second thread then only
-/// adds synchronisation (2-3 % more CPU for a 10-sticker pack) and the bytes are the same; once a worker
-/// runs out of stickers it raises the count, so the stickers still running use the free core.
-pub fn with_threads<R>(threads: Arc<AtomicU32>, f: impl FnOnce() -> R) -> R {
-    let before = THREADS.replace(Some(threads));
-    let out = f();
-    THREADS.set(before);
-    out
+impl Default for Threads {
+    /// Two threads: VP9 stickers of 512 px code two tile columns.
+    fn default() -> Self {
+        Threads::new(2)
+    }
 }
 
-fn threads() -> u32 {
-    THREADS.with_borrow(|t| t.as_ref().map_or(2, |n| n.load(Ordering::Relaxed).max(1)))
+impl PartialEq for Threads {
+    /// Counts are equal when they hold the same number now.
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// Quality points the alpha stream sits below the colour stream.
 const ALPHA_QUALITY_BELOW: f32 = 7.0;
 
 /// One stream of `anim` (its colour, or its alpha in the luma plane) at constant `quality`.
-fn stream(anim: &Animation, quality: f32, speed: Speed, alpha: bool) -> Result<Packets> {
-    stream_first(anim, anim.frames.len(), quality, speed, alpha)
+fn stream(
+    anim: &Animation,
+    quality: f32,
+    speed: Speed,
+    alpha: bool,
+    threads: &Threads,
+) -> Result<Packets> {
+    stream_first(anim, anim.frames.len(), quality, speed, alpha, threads)
 }
 
 /// `stream` of the first `count` frames of `anim`, at its frame rate.
@@ -51,6 +76,7 @@ fn stream_first(
     quality: f32,
     speed: Speed,
     alpha: bool,
+    threads: &Threads,
 ) -> Result<Packets> {
     let (w, h) = (anim.width(), anim.height());
     if w % 2 != 0 || h % 2 != 0 {
@@ -62,7 +88,7 @@ fn stream_first(
     let (fps_num, fps_den) = (anim.frames.len() as u32 * 1000, anim.total_ms().max(1));
     let frames = &anim.frames[..count.min(anim.frames.len())];
     let cq = cq_for_quality(quality);
-    Encoder::new(w, h, fps_num, fps_den, cq, speed, threads())?.run(frames, alpha)
+    Encoder::new(w, h, fps_num, fps_den, cq, speed, threads.get())?.run(frames, alpha)
 }
 
 /// A quick stand-in for `encode(anim, quality, 4)`: the colour stream alone at libvpx's realtime
@@ -74,16 +100,22 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    pub fn new(anim: &Animation, quality: f32) -> Result<Estimate> {
-        Estimate::first(anim, anim.frames.len(), quality)
+    /// The estimate of the whole animation at `quality`, encoded on `threads`.
+    pub fn new(anim: &Animation, quality: f32, threads: &Threads) -> Result<Estimate> {
+        Estimate::first(anim, anim.frames.len(), quality, threads)
     }
 
     /// The estimate of the first `count` frames alone: the same as the first `count` frames of the whole
     /// one (the realtime deadline encodes each frame from the earlier ones alone), for a fraction of the
     /// time.
-    pub fn first(anim: &Animation, count: usize, quality: f32) -> Result<Estimate> {
+    pub fn first(
+        anim: &Animation,
+        count: usize,
+        quality: f32,
+        threads: &Threads,
+    ) -> Result<Estimate> {
         Ok(Estimate {
-            packets: stream_first(anim, count, quality, Speed::Realtime(8), false)?,
+            packets: stream_first(anim, count, quality, Speed::Realtime(8), false, threads)?,
         })
     }
 
@@ -92,6 +124,7 @@ impl Estimate {
         self.packets.iter().map(|(_, _, data)| data.len()).sum()
     }
 
+    /// Whether the estimate holds no packet.
     pub fn is_empty(&self) -> bool {
         self.packets.is_empty()
     }
@@ -141,14 +174,25 @@ fn speed_for_effort(effort: i32) -> Speed {
     }
 }
 
-/// Encode `anim` as WebM/VP9 at constant quality, with an alpha stream when any pixel is transparent;
-/// `effort` as in `speed_for_effort`.
+/// `encode_on` with the default two threads.
 pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
+    encode_on(anim, quality, effort, &Threads::default())
+}
+
+/// Encode `anim` as WebM/VP9 at constant quality, with an alpha stream when any pixel is transparent;
+/// `effort` as in `speed_for_effort`; each stream's encoder runs on as many threads as `threads` holds
+/// when it starts.
+pub fn encode_on(
+    anim: &Animation,
+    quality: f32,
+    effort: i32,
+    threads: &Threads,
+) -> Result<Vec<u8>> {
     let speed = speed_for_effort(effort);
     let n = anim.frames.len() as u32;
     let total_ms = anim.total_ms();
     let has_alpha = anim.frames.iter().any(|f| f.pixels().any(|p| p.0[3] < 255));
-    let colour = stream(anim, quality, speed, false);
+    let colour = stream(anim, quality, speed, false, threads);
     let alpha = if has_alpha {
         // The alpha stream (a mask that changes only at its edges) at the realtime deadline, speed 5
         // (or the colour stream's, if faster), a few quality points lower: with the colour stream at
@@ -159,7 +203,14 @@ pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
             Speed::Realtime(n) => Speed::Realtime(n.max(5)),
             Speed::Good(_) => Speed::Realtime(5),
         };
-        stream(anim, quality - ALPHA_QUALITY_BELOW, alpha_speed, true).map(Some)
+        stream(
+            anim,
+            quality - ALPHA_QUALITY_BELOW,
+            alpha_speed,
+            true,
+            threads,
+        )
+        .map(Some)
     } else {
         Ok(None)
     };
@@ -246,8 +297,8 @@ mod tests {
     #[test]
     fn an_estimate_of_the_first_frames_is_the_start_of_the_whole_one() {
         let anim = drifting(20);
-        let whole = Estimate::new(&anim, 60.0).expect("estimate");
-        let first = Estimate::first(&anim, 8, 60.0).expect("first frames");
+        let whole = Estimate::new(&anim, 60.0, &Threads::default()).expect("estimate");
+        let first = Estimate::first(&anim, 8, 60.0, &Threads::default()).expect("first frames");
         assert_eq!(first.packets.len(), 8);
         assert_eq!(first.packets[..], whole.packets[..8]);
         // Decoded, with the rendered alpha: close to the frames, and only those asked for.

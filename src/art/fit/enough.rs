@@ -87,7 +87,7 @@ pub(super) fn apng_ssim(
     a: &Animation,
     step: usize,
     q: f32,
-    s: EncodeSettings,
+    s: &EncodeSettings,
 ) -> f64 {
     let picks = ssim_picks(a.frames.len());
     let stored = encode::apng::stored_frames(a, q, s.apng_mode(), &|i| picks.contains(&i));
@@ -101,7 +101,7 @@ pub(super) fn apng_ssim(
 pub(super) fn descend(
     kind: ImageKind,
     anim: &Animation,
-    s: EncodeSettings,
+    s: &EncodeSettings,
     cap: Option<u64>,
     fitted: Fitted,
     scope: Scope,
@@ -126,7 +126,10 @@ pub(super) fn descend(
     };
     let picks = ssim_picks(a.frames.len());
     let keep = |i: usize| picks.contains(&i);
-    let at = |q: f32| EncodeSettings { quality: q, ..s };
+    let at = |q: f32| EncodeSettings {
+        quality: q,
+        ..s.clone()
+    };
     let mut work = Work {
         passes: fitted.passes,
         estimates: fitted.estimates,

@@ -3,7 +3,7 @@
 //! sampled from still frames.
 
 use super::enough::apng_ssim;
-use super::{EncodeSettings, Work, encode_once, ssim_picks};
+use super::{EncodeSettings, Work, encode_with, ssim_picks};
 use crate::art::encode::{self, Animation};
 use crate::art::quality::mean_ssim;
 use crate::error::Result;
@@ -113,7 +113,7 @@ impl<'a> Estimator<'a> {
     /// Whether the search can tell the SSIM a quality reaches from estimates (`ssim`): APNG and VP9 (the
     /// animation must be estimated at all; see `estimates`). A WebP estimate is a smaller animation.
     pub(super) fn tells_ssim(&self) -> bool {
-        estimates(self.kind, self.anim, self.probe_s)
+        estimates(self.kind, self.anim, &self.probe_s)
             && matches!(self.kind, ImageKind::Png | ImageKind::Webm)
     }
 
@@ -125,7 +125,7 @@ impl<'a> Estimator<'a> {
         let a = self.anim;
         if self.kind == ImageKind::Png {
             work.estimates += 1;
-            return Ok(apng_ssim(a, a, 1, q, self.probe_s));
+            return Ok(apng_ssim(a, a, 1, q, &self.probe_s));
         }
         let count = a.frames.len().min(VP9_SSIM_FRAMES);
         let picks = ssim_picks(count);
@@ -135,7 +135,8 @@ impl<'a> Estimator<'a> {
             Some((q0, estimate)) if *q0 == q => estimate.frames(a, &keep)?,
             _ => {
                 work.estimates += 1;
-                encode::webm::Estimate::first(a, count, q)?.frames(a, &keep)?
+                encode::webm::Estimate::first(a, count, q, &self.probe_s.threads)?
+                    .frames(a, &keep)?
             }
         };
         Ok(1.0 - VP9_LACK_RATIO * (1.0 - mean_ssim(&a.frames, &frames.kept, 1)))
@@ -160,7 +161,7 @@ impl<'a> Estimator<'a> {
                 encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, mode, APNG_SAMPLES)? as f64
             }
             ImageKind::Webm => {
-                let estimate = encode::webm::Estimate::new(a, q)?;
+                let estimate = encode::webm::Estimate::new(a, q, &self.probe_s.threads)?;
                 let len = estimate.len() as f64;
                 *self.last_vp9.borrow_mut() = Some((q, estimate));
                 len
@@ -168,9 +169,9 @@ impl<'a> Estimator<'a> {
             _ => {
                 let s = EncodeSettings {
                     quality: q,
-                    ..self.probe_s
+                    ..self.probe_s.clone()
                 };
-                encode_once(self.kind, self.small(), s)?.len() as f64
+                encode_with(self.kind, self.small(), &s)?.len() as f64
             }
         })
     }
@@ -256,7 +257,7 @@ impl<'a> Estimator<'a> {
 }
 
 /// Whether `kind` probes `a` by estimate (all but GIF and lossless WebP).
-pub(super) fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bool {
+pub(super) fn estimates(kind: ImageKind, a: &Animation, s: &EncodeSettings) -> bool {
     match kind {
         ImageKind::Png | ImageKind::Webm => true,
         ImageKind::Webp => !s.lossless && a.width() >= 64,
@@ -266,6 +267,7 @@ pub(super) fn estimates(kind: ImageKind, a: &Animation, s: EncodeSettings) -> bo
 
 #[cfg(test)]
 mod tests {
+    use super::super::encode_once;
     use super::super::tests::zooming;
     use super::*;
 

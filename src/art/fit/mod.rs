@@ -19,7 +19,7 @@ use search::{Found, Search};
 use serde::Serialize;
 
 /// Encoder settings common to all formats.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EncodeSettings {
     /// 0..=100: WebP quality, APNG posterisation, GIF colours, VP9 quantiser (inverted).
     pub quality: f32,
@@ -33,6 +33,8 @@ pub struct EncodeSettings {
     /// that would reach more takes the lowest quality that still reaches this (see `fit`). `None` spends
     /// the whole cap (or reaches the requested quality).
     pub enough_ssim: Option<f64>,
+    /// VP9 only: threads for each encode, read as it starts (see `webm::Threads`).
+    pub threads: encode::webm::Threads,
 }
 
 impl EncodeSettings {
@@ -54,6 +56,7 @@ impl Default for EncodeSettings {
             method: 4,
             palette: false,
             enough_ssim: None,
+            threads: encode::webm::Threads::default(),
         }
     }
 }
@@ -127,6 +130,11 @@ const HALF_RATE_GAIN: f64 = 0.01;
 
 /// Encode once with `kind`.
 pub fn encode_once(kind: ImageKind, anim: &Animation, s: EncodeSettings) -> Result<Vec<u8>> {
+    encode_with(kind, anim, &s)
+}
+
+/// `encode_once` with borrowed settings.
+fn encode_with(kind: ImageKind, anim: &Animation, s: &EncodeSettings) -> Result<Vec<u8>> {
     match kind {
         ImageKind::Webp => encode::webp::encode(
             anim,
@@ -138,7 +146,7 @@ pub fn encode_once(kind: ImageKind, anim: &Animation, s: EncodeSettings) -> Resu
         ),
         ImageKind::Png => encode::apng::encode(anim, s.quality, s.method, s.apng_mode()),
         ImageKind::Gif => encode::gif::encode(anim, s.quality),
-        ImageKind::Webm => encode::webm::encode(anim, s.quality, s.method),
+        ImageKind::Webm => encode::webm::encode_on(anim, s.quality, s.method, &s.threads),
     }
 }
 
@@ -213,7 +221,7 @@ pub fn fit(
     max_bytes: Option<u64>,
     min_side: u32,
 ) -> Result<Fitted> {
-    let (mut fitted, mut scope) = fit_one(kind, anim, s, max_bytes, min_side)?;
+    let (mut fitted, mut scope) = fit_one(kind, anim, &s, max_bytes, min_side)?;
     let roomy = max_bytes.is_some_and(|cap| (fitted.bytes.len() as f64) < CLOSE * cap as f64);
     if kind == ImageKind::Png
         && s.palette
@@ -224,10 +232,10 @@ pub fn fit(
     {
         let truecolour_s = EncodeSettings {
             palette: false,
-            ..s
+            ..s.clone()
         };
         let (truecolour, truecolour_scope) =
-            fit_one(kind, anim, truecolour_s, max_bytes, min_side)?;
+            fit_one(kind, anim, &truecolour_s, max_bytes, min_side)?;
         let work = (
             fitted.passes + truecolour.passes,
             fitted.estimates + truecolour.estimates,
@@ -239,7 +247,7 @@ pub fn fit(
     }
     match s.enough_ssim {
         Some(enough) if fitted.ssim > enough && !scope.checked => {
-            descend(kind, anim, s, max_bytes, fitted, scope, enough)
+            descend(kind, anim, &s, max_bytes, fitted, scope, enough)
         }
         _ => Ok(fitted),
     }
@@ -249,7 +257,7 @@ pub fn fit(
 fn fit_one(
     kind: ImageKind,
     anim: &Animation,
-    s: EncodeSettings,
+    s: &EncodeSettings,
     max_bytes: Option<u64>,
     min_side: u32,
 ) -> Result<(Fitted, Scope)> {
@@ -259,7 +267,7 @@ fn fit_one(
         checked: false,
     };
     let Some(cap) = max_bytes else {
-        let bytes = encode_once(kind, anim, s)?;
+        let bytes = encode_with(kind, anim, s)?;
         let work = Work {
             passes: 1,
             estimates: 0,
@@ -282,7 +290,7 @@ fn fit_one(
         } else {
             s.method.min(2)
         },
-        ..s
+        ..s.clone()
     };
     let mut work = Work::default();
     let mut model = SizeModel::new(kind);
@@ -319,7 +327,7 @@ fn fit_one(
                 decimated = anim.decimate(step);
                 &decimated
             };
-            let estimator = Estimator::new(kind, a, probe_s, s.method, &webp_ratios);
+            let estimator = Estimator::new(kind, a, probe_s.clone(), s.method, &webp_ratios);
             let mut search = Search {
                 estimator: &estimator,
                 s,

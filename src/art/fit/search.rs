@@ -4,7 +4,7 @@
 use super::enough::lowest_enough;
 use super::estimate::{Estimator, estimates};
 use super::model::SizeModel;
-use super::{CLOSE, EncodeSettings, MAX_PROBES, MIN_QUALITY, Work, encode_once};
+use super::{CLOSE, EncodeSettings, MAX_PROBES, MIN_QUALITY, Work, encode_with};
 use crate::error::Result;
 use crate::platform::ImageKind;
 
@@ -44,7 +44,7 @@ pub(super) struct Search<'s, 'a> {
     /// Estimates (and full encodes) of the animation searched.
     pub(super) estimator: &'s Estimator<'a>,
     /// The requested settings: the highest quality searched, the final effort, enough SSIM.
-    pub(super) s: EncodeSettings,
+    pub(super) s: &'s EncodeSettings,
     /// The byte cap.
     pub(super) cap: u64,
     /// Frame step times area reduction of this animation against the full one (see `SizeModel`).
@@ -300,16 +300,13 @@ impl Search<'_, '_> {
         let full_s = if self.estimated() {
             self.s
         } else {
-            self.estimator.probe_s
+            &self.estimator.probe_s
         };
-        encode_once(
-            self.kind(),
-            self.estimator.anim,
-            EncodeSettings {
-                quality: q,
-                ..full_s
-            },
-        )
+        let at_q = EncodeSettings {
+            quality: q,
+            ..full_s.clone()
+        };
+        encode_with(self.kind(), self.estimator.anim, &at_q)
     }
 
     /// Probe quality `q`: an estimate scaled by `calibration` (or the estimator's first guess before a
@@ -431,11 +428,11 @@ impl Search<'_, '_> {
         if self.kind() != ImageKind::Webp || s.method <= 2 {
             return Ok(probe);
         }
-        let bytes = encode_once(
-            self.kind(),
-            self.estimator.anim,
-            EncodeSettings { quality, ..s },
-        )?;
+        let at_q = EncodeSettings {
+            quality,
+            ..s.clone()
+        };
+        let bytes = encode_with(self.kind(), self.estimator.anim, &at_q)?;
         self.work.passes += 1;
         Ok(if bytes.len() as u64 <= self.cap {
             bytes
@@ -447,6 +444,7 @@ impl Search<'_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::encode_once;
     use super::super::tests::zooming;
     use super::*;
 
@@ -457,10 +455,17 @@ mod tests {
         let anim = zooming(128, 24);
         let ratios = std::cell::RefCell::new(Vec::new());
         let s = EncodeSettings::default();
-        let probe_s = EncodeSettings { method: 2, ..s };
+        let probe_s = EncodeSettings {
+            method: 2,
+            ..s.clone()
+        };
         let est = Estimator::new(ImageKind::Webp, &anim, probe_s, s.method, &ratios);
         let at = |q: f32| {
-            encode_once(ImageKind::Webp, &anim, EncodeSettings { quality: q, ..s }).expect("encode")
+            let s = EncodeSettings {
+                quality: q,
+                ..s.clone()
+            };
+            encode_once(ImageKind::Webp, &anim, s).expect("encode")
         };
         let cap = at(80.0).len() as u64 * 11 / 10;
         let low = at(30.0);
@@ -473,7 +478,7 @@ mod tests {
         };
         let again = Search {
             estimator: &est,
-            s,
+            s: &s,
             cap: cap,
             norm: 1.0,
             model: &mut model,
@@ -489,7 +494,7 @@ mod tests {
         let near = at(78.0);
         let kept = Search {
             estimator: &est,
-            s,
+            s: &s,
             cap: near.len() as u64 * 21 / 20,
             norm: 1.0,
             model: &mut model,
@@ -500,7 +505,7 @@ mod tests {
         assert_eq!((kept.quality, kept.bytes), (78.0, near));
         let kept = Search {
             estimator: &est,
-            s,
+            s: &s,
             cap: cap,
             norm: 1.0,
             model: &mut model,

@@ -40,8 +40,11 @@ fn a_roomy_low_ssim_palette_fit_is_checked_against_truecolour() {
         ..EncodeSettings::default()
     };
     let one = |palette| {
-        let s = EncodeSettings { palette, ..s };
-        fit_one(ImageKind::Png, &anim, s, Some(1 << 20), 128)
+        let s = EncodeSettings {
+            palette,
+            ..s.clone()
+        };
+        fit_one(ImageKind::Png, &anim, &s, Some(1 << 20), 128)
             .expect("fit")
             .0
     };
@@ -50,7 +53,7 @@ fn a_roomy_low_ssim_palette_fit_is_checked_against_truecolour() {
     // measured); PNG's row filters code these ramps almost for free in truecolour (0.998).
     assert!(palette.quality >= s.quality && palette.bytes.len() < (1 << 19));
     assert!(palette.ssim < PALETTE_RETRY_SSIM && truecolour.ssim > palette.ssim);
-    let f = fit(ImageKind::Png, &anim, s, Some(1 << 20), 128).expect("fit");
+    let f = fit(ImageKind::Png, &anim, s.clone(), Some(1 << 20), 128).expect("fit");
     assert_eq!(f.bytes, truecolour.bytes);
     assert_eq!(f.bytes[25], 6, "truecolour RGBA");
     assert_eq!(f.passes, palette.passes + truecolour.passes);
@@ -90,7 +93,7 @@ fn enough_ssim_lowers_quality_to_the_lowest_that_is_enough() {
         let one = |enough: Option<f64>, cap: Option<u64>| {
             let s = EncodeSettings {
                 enough_ssim: enough,
-                ..s
+                ..s.clone()
             };
             fit(kind, &anim, s, cap, 128).expect("fit")
         };
