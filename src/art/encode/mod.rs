@@ -1,7 +1,9 @@
 //! Image encoders for sticker animations: WebP (libwebp), APNG/PNG (png crate), GIF (gif crate with
-//! NeuQuant and Floyd–Steinberg dithering) and WebM/VP9 (libvpx with our own WebM muxer).
+//! NeuQuant and Floyd–Steinberg dithering) and WebM/VP9 (libvpx with our own WebM muxer), each behind
+//! the `Codec` trait the fitter uses (see `codec`).
 
 pub mod apng;
+pub mod codec;
 pub mod gif;
 pub mod mkv;
 pub mod palette;
@@ -10,6 +12,7 @@ pub mod webm;
 pub mod webp;
 mod yuv;
 
+pub use codec::{Codec, EncodeSettings, EstimateBy, Tuning, codec};
 use image::RgbaImage;
 
 /// Frames decoded from a file: how many it has, and those asked for with their indices (checking a

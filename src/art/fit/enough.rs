@@ -5,27 +5,10 @@ use super::{
     EncodeSettings, Fitted, MIN_QUALITY, Scope, Settled, Stop, Work, decode_where, encode_once,
     ssim_picks,
 };
-use crate::art::encode::{self, Animation};
+use crate::art::encode::{Animation, codec};
 use crate::art::quality::mean_ssim;
 use crate::error::Result;
 use crate::platform::ImageKind;
-
-/// Quality measurements a search for the lowest quality that is enough may make: APNG's cost no encode
-/// (see `apng::stored_frames`), VP9's a realtime estimate and its decode, the others' a full encode.
-fn enough_probes(kind: ImageKind) -> usize {
-    if kind == ImageKind::Png { 5 } else { 3 }
-}
-
-/// A first guess of d ln(1 − SSIM) / d quality, refined by `lowest_enough` from its own measurements.
-/// Measured between fits at the Telegram and Discord caps and the qualities that reached 0.99 on eight
-/// bench covers: VP9 −0.016 to −0.047, palette APNG (whose SSIM steps unevenly with the number of
-/// colours) −0.01 to −0.05; WebP −0.02 between qualities 10 and 80 on the cover bench's photo.
-fn lack_slope(kind: ImageKind) -> f64 {
-    match kind {
-        ImageKind::Webp | ImageKind::Gif => -0.02,
-        ImageKind::Webm | ImageKind::Png => -0.025,
-    }
-}
 
 /// `lowest_enough` aims this far past the enough SSIM, in ln(1 − SSIM) (1 − SSIM at 90 % of the enough
 /// one's), so that a measurement a little off the model still lands on the good side.
@@ -54,10 +37,11 @@ pub(super) fn lowest_enough(
     }
     let mut short: Option<(f32, f64)> = None;
     let mut found = None;
-    for _ in 0..enough_probes(kind) {
+    let tuning = codec(kind).tuning();
+    for _ in 0..tuning.enough_probes {
         let slope = match short {
             Some((q, l)) if good.0 > q && l > good.1 => (good.1 - l) / f64::from(good.0 - q),
-            _ => lack_slope(kind),
+            _ => tuning.lack_slope,
         };
         let floor = short.map_or(MIN_QUALITY, |(q, _)| q + 1.0);
         if floor > good.0 - 1.0 {
@@ -80,18 +64,20 @@ pub(super) fn lowest_enough(
     Ok(found)
 }
 
-/// The SSIM of an APNG of `a` at quality `q` (in `s`'s mode) against `reference` (`step` reference
-/// frames per frame of `a`), from its stored frames: no encode (see `apng::stored_frames`).
-pub(super) fn apng_ssim(
+/// The SSIM of a file of `a` at quality `q` (with `s`) against `reference` (`step` reference frames
+/// per frame of `a`), from the frames it would store, when the format tells them without encoding
+/// (`Codec::stored_frames`: APNG).
+pub(super) fn stored_ssim(
+    kind: ImageKind,
     reference: &Animation,
     a: &Animation,
     step: usize,
     q: f32,
     s: &EncodeSettings,
-) -> f64 {
+) -> Option<f64> {
     let picks = ssim_picks(a.frames.len());
-    let stored = encode::apng::stored_frames(a, q, s.apng_mode(), &|i| picks.contains(&i));
-    mean_ssim(&reference.frames, &stored.kept, step)
+    let stored = codec(kind).stored_frames(a, q, s, &|i| picks.contains(&i))?;
+    Some(mean_ssim(&reference.frames, &stored.kept, step))
 }
 
 /// Lower a finished fit's quality to the lowest that still reaches `enough` SSIM, by full encodes: for
@@ -107,7 +93,7 @@ pub(super) fn descend(
     scope: Scope,
     enough: f64,
 ) -> Result<Fitted> {
-    if fitted.quality <= MIN_QUALITY || (kind == ImageKind::Webp && s.lossless) {
+    if fitted.quality <= MIN_QUALITY || codec(kind).lossless(s) {
         return Ok(fitted);
     }
     let resized;
@@ -137,9 +123,9 @@ pub(super) fn descend(
     // Every file measured, by quality.
     let mut files: Vec<(f32, Vec<u8>)> = Vec::new();
     let found = lowest_enough(kind, fitted.quality, fitted.ssim, enough, |q| {
-        if kind == ImageKind::Png {
+        if let Some(ssim) = stored_ssim(kind, reference, a, scope.step, q, s) {
             work.estimates += 1;
-            return Ok(apng_ssim(reference, a, scope.step, q, s));
+            return Ok(ssim);
         }
         work.passes += 1;
         let bytes = encode_once(kind, a, at(q))?;
@@ -193,7 +179,7 @@ mod tests {
             .expect("found");
             assert!(curve(found) >= 0.99, "{kind:?}: {found}");
             assert!(found <= 46.0, "{kind:?}: {found} after {seen:?}");
-            assert!(seen.len() <= enough_probes(kind));
+            assert!(seen.len() <= codec(kind).tuning().enough_probes);
         }
         // Close enough already: no measurement.
         let found = lowest_enough(ImageKind::Png, 50.0, 0.991, 0.99, |_| panic!("measured"))

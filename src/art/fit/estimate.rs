@@ -2,9 +2,9 @@
 //! samples, VP9 realtime encodes of the colour stream, and smaller WebP animations scaled by a ratio
 //! sampled from still frames.
 
-use super::enough::apng_ssim;
+use super::enough::stored_ssim;
 use super::{EncodeSettings, Work, encode_with, ssim_picks};
-use crate::art::encode::{self, Animation};
+use crate::art::encode::{self, Animation, EstimateBy, codec};
 use crate::art::quality::mean_ssim;
 use crate::error::Result;
 use crate::platform::ImageKind;
@@ -78,6 +78,8 @@ fn webp_ratio_span(q: f32) -> f32 {
 pub(super) struct Estimator<'a> {
     pub(super) kind: ImageKind,
     pub(super) anim: &'a Animation,
+    /// How the format estimates this animation, if it does (see `Codec::estimate_by`).
+    by: Option<EstimateBy>,
     /// Settings of the estimates (WebP: the fast probe method).
     pub(super) probe_s: EncodeSettings,
     /// Effort (WebP method, VP9 speed) of the full encodes.
@@ -102,6 +104,7 @@ impl<'a> Estimator<'a> {
         Estimator {
             kind,
             anim,
+            by: codec(kind).estimate_by(anim, &probe_s),
             probe_s,
             full_method,
             small: std::cell::OnceCell::new(),
@@ -110,11 +113,15 @@ impl<'a> Estimator<'a> {
         }
     }
 
-    /// Whether the search can tell the SSIM a quality reaches from estimates (`ssim`): APNG and VP9 (the
-    /// animation must be estimated at all; see `estimates`). A WebP estimate is a smaller animation.
+    /// Whether probes of this animation are estimates (all but GIF and lossless or tiny WebP).
+    pub(super) fn estimates(&self) -> bool {
+        self.by.is_some()
+    }
+
+    /// Whether the search can tell the SSIM a quality reaches from estimates (`ssim`): sampled (APNG)
+    /// and realtime (VP9) ones. A smaller animation (WebP) cannot.
     pub(super) fn tells_ssim(&self) -> bool {
-        estimates(self.kind, self.anim, &self.probe_s)
-            && matches!(self.kind, ImageKind::Png | ImageKind::Webm)
+        matches!(self.by, Some(EstimateBy::Samples | EstimateBy::Realtime))
     }
 
     /// The SSIM a full encode at `q` is predicted to reach (see `tells_ssim`). APNG's stored frames are
@@ -123,9 +130,10 @@ impl<'a> Estimator<'a> {
     /// a little worse than the full encode's (`VP9_LACK_RATIO`).
     pub(super) fn ssim(&self, q: f32, work: &mut Work) -> Result<f64> {
         let a = self.anim;
-        if self.kind == ImageKind::Png {
+        if self.by == Some(EstimateBy::Samples) {
             work.estimates += 1;
-            return Ok(apng_ssim(a, a, 1, q, &self.probe_s));
+            return Ok(stored_ssim(self.kind, a, a, 1, q, &self.probe_s)
+                .expect("invariant: a sampled format stores frames known without encoding"));
         }
         let count = a.frames.len().min(VP9_SSIM_FRAMES);
         let picks = ssim_picks(count);
@@ -148,19 +156,19 @@ impl<'a> Estimator<'a> {
     /// calibrated cut those covers' Discord fits from 13 to 9 full encodes and 9.7 to 8.4 CPU s; mean
     /// SSIM 0.8779 -> 0.8772, one cover 0.0035 lower.) VP9's ratio spreads wider (0.59-0.76).
     pub(super) fn trusted_uncalibrated(&self) -> bool {
-        matches!(self.kind, ImageKind::Webp | ImageKind::Png)
+        matches!(self.by, Some(EstimateBy::Smaller | EstimateBy::Samples))
     }
 
     /// The raw figure of an estimate at `q`: the fitter turns it into a predicted file size by the
     /// ratio its last full encode measured, or else by `first_guess`.
     pub(super) fn raw(&self, q: f32) -> Result<f64> {
         let a = self.anim;
-        Ok(match self.kind {
-            ImageKind::Png => {
+        Ok(match self.by {
+            Some(EstimateBy::Samples) => {
                 let mode = self.probe_s.apng_mode();
                 encode::apng::estimate(a, q, APNG_ESTIMATE_EFFORT, mode, APNG_SAMPLES)? as f64
             }
-            ImageKind::Webm => {
+            Some(EstimateBy::Realtime) => {
                 let estimate = encode::webm::Estimate::new(a, q, &self.probe_s.threads)?;
                 let len = estimate.len() as f64;
                 *self.last_vp9.borrow_mut() = Some((q, estimate));
@@ -182,9 +190,9 @@ impl<'a> Estimator<'a> {
     /// nearest ratio sampled so far (or the fallback) for the model's next guess, whose own estimate
     /// then samples near the cap.
     pub(super) fn first_guess(&self, q: f32, raw: f64, cap: f64) -> Result<f64> {
-        Ok(match self.kind {
-            ImageKind::Png => apng_estimate_ratio(self.probe_s.palette),
-            ImageKind::Webm => vp9_estimate_ratio(self.full_method),
+        Ok(match self.by {
+            Some(EstimateBy::Samples) => apng_estimate_ratio(self.probe_s.palette),
+            Some(EstimateBy::Realtime) => vp9_estimate_ratio(self.full_method),
             _ => {
                 let (lowest, fallback) = self.webp_bounds();
                 if raw * lowest > cap {
@@ -253,15 +261,6 @@ impl<'a> Estimator<'a> {
         };
         self.webp_ratios.borrow_mut().push((q, r));
         Ok(r)
-    }
-}
-
-/// Whether `kind` probes `a` by estimate (all but GIF and lossless WebP).
-pub(super) fn estimates(kind: ImageKind, a: &Animation, s: &EncodeSettings) -> bool {
-    match kind {
-        ImageKind::Png | ImageKind::Webm => true,
-        ImageKind::Webp => !s.lossless && a.width() >= 64,
-        ImageKind::Gif => false,
     }
 }
 

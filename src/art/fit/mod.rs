@@ -8,7 +8,8 @@ mod search;
 #[cfg(test)]
 mod tests;
 
-use super::encode::{self, Animation};
+pub use super::encode::EncodeSettings;
+use super::encode::{self, Animation, codec};
 use super::quality::mean_ssim;
 use crate::error::{Error, Result};
 use crate::platform::ImageKind;
@@ -17,49 +18,6 @@ use estimate::Estimator;
 use model::SizeModel;
 use search::{Found, Search};
 use serde::Serialize;
-
-/// Encoder settings common to all formats.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EncodeSettings {
-    /// 0..=100: WebP quality, APNG posterisation, GIF colours, VP9 quantiser (inverted).
-    pub quality: f32,
-    /// WebP only: lossless mode.
-    pub lossless: bool,
-    /// WebP only: effort 0..=6.
-    pub method: i32,
-    /// APNG only: one palette for the animation instead of truecolour (see `apng::Mode`).
-    pub palette: bool,
-    /// Quality (mean SSIM against the rendered frames) past which more bytes buy nothing visible: a fit
-    /// that would reach more takes the lowest quality that still reaches this (see `fit`). `None` spends
-    /// the whole cap (or reaches the requested quality).
-    pub enough_ssim: Option<f64>,
-    /// VP9 only: threads for each encode, read as it starts (see `webm::Threads`).
-    pub threads: encode::webm::Threads,
-}
-
-impl EncodeSettings {
-    /// How an APNG stores its frames.
-    fn apng_mode(&self) -> encode::apng::Mode {
-        if self.palette {
-            encode::apng::Mode::Palette
-        } else {
-            encode::apng::Mode::Truecolour
-        }
-    }
-}
-
-impl Default for EncodeSettings {
-    fn default() -> Self {
-        EncodeSettings {
-            quality: 80.0,
-            lossless: false,
-            method: 4,
-            palette: false,
-            enough_ssim: None,
-            threads: encode::webm::Threads::default(),
-        }
-    }
-}
 
 /// The result of fitting.
 #[derive(Debug, Clone, Serialize)]
@@ -135,19 +93,7 @@ pub fn encode_once(kind: ImageKind, anim: &Animation, s: EncodeSettings) -> Resu
 
 /// `encode_once` with borrowed settings.
 fn encode_with(kind: ImageKind, anim: &Animation, s: &EncodeSettings) -> Result<Vec<u8>> {
-    match kind {
-        ImageKind::Webp => encode::webp::encode(
-            anim,
-            encode::webp::WebpSettings {
-                quality: s.quality,
-                lossless: s.lossless,
-                method: s.method,
-            },
-        ),
-        ImageKind::Png => encode::apng::encode(anim, s.quality, s.method, s.apng_mode()),
-        ImageKind::Gif => encode::gif::encode(anim, s.quality),
-        ImageKind::Webm => encode::webm::encode_on(anim, s.quality, s.method, &s.threads),
-    }
+    codec(kind).encode(anim, s)
 }
 
 /// Decode our own output back to frames, keeping those `keep` asks for. `slots`, the durations of the
@@ -159,12 +105,7 @@ pub fn decode_where(
     slots: Option<&[u32]>,
     keep: &dyn Fn(usize) -> bool,
 ) -> Result<encode::DecodedFrames> {
-    match kind {
-        ImageKind::Webp => encode::webp::decode_frames(bytes, slots, keep),
-        ImageKind::Png => encode::apng::decode_frames(bytes, keep),
-        ImageKind::Gif => encode::gif::decode_frames(bytes, keep),
-        ImageKind::Webm => encode::webm::decode_frames(bytes, keep),
-    }
+    codec(kind).decode_where(bytes, slots, keep)
 }
 
 /// Decode our own output back to all the frames it stores.
@@ -223,8 +164,7 @@ pub fn fit(
 ) -> Result<Fitted> {
     let (mut fitted, mut scope) = fit_one(kind, anim, &s, max_bytes, min_side)?;
     let roomy = max_bytes.is_some_and(|cap| (fitted.bytes.len() as f64) < CLOSE * cap as f64);
-    if kind == ImageKind::Png
-        && s.palette
+    if codec(kind).palette(&s)
         && anim.frames.len() > 1
         && fitted.quality >= s.quality
         && roomy
@@ -285,11 +225,10 @@ fn fit_one(
     // answer is encoded at the requested one. VP9 keeps its effort (its estimates are realtime encodes
     // of their own, and its full encodes are final).
     let probe_s = EncodeSettings {
-        method: if kind == ImageKind::Webm {
-            s.method
-        } else {
-            s.method.min(2)
-        },
+        method: codec(kind)
+            .tuning()
+            .probe_effort
+            .map_or(s.method, |m| s.method.min(m)),
         ..s.clone()
     };
     let mut work = Work::default();
@@ -371,7 +310,7 @@ fn fit_one(
                     (best.0.passes, best.0.estimates) = (work.passes, work.estimates);
                     return Ok(best);
                 }
-                if matches!(kind, ImageKind::Webp | ImageKind::Png)
+                if codec(kind).tuning().halves_rate_when_smeared
                     && step == 1
                     && fitted.ssim < HALF_RATE_SSIM
                     && anim.frames.len() >= 4

@@ -1,18 +1,8 @@
 //! The size model: how bytes grow with quality, frame rate and area, predicted from the encodes seen,
 //! and the calibration of estimates against the full encodes that checked them.
 
+use crate::art::encode::codec;
 use crate::platform::ImageKind;
-
-/// A first guess of d ln(bytes) / d quality per format (measured on sticker animations: WebP doubles
-/// in size over ~45 quality points, VP9 over ~17), refined from the probes themselves.
-fn typical_slope(kind: ImageKind) -> f64 {
-    match kind {
-        ImageKind::Webp => 0.015,
-        ImageKind::Webm => 0.04,
-        ImageKind::Png => 0.02,
-        ImageKind::Gif => 0.01,
-    }
-}
 
 /// What the encodes so far say about sizes. Bytes grow about exponentially with quality and about
 /// linearly with the number of frames and the area, so a size seen at one frame rate and size predicts
@@ -36,7 +26,7 @@ const RATIO_REACH: f64 = 0.18;
 impl SizeModel {
     pub(super) fn new(kind: ImageKind) -> Self {
         SizeModel {
-            slope: typical_slope(kind),
+            slope: codec(kind).tuning().typical_slope,
             anchor: None,
             smallest_norm: f64::INFINITY,
             checks: Vec::new(),

@@ -2,9 +2,10 @@
 //! else full encodes) steered by the size model, then the answer encoded in full.
 
 use super::enough::lowest_enough;
-use super::estimate::{Estimator, estimates};
+use super::estimate::Estimator;
 use super::model::SizeModel;
 use super::{CLOSE, EncodeSettings, MAX_PROBES, MIN_QUALITY, Work, encode_with};
+use crate::art::encode::{Tuning, codec};
 use crate::error::Result;
 use crate::platform::ImageKind;
 
@@ -16,27 +17,6 @@ const ROOMY: f64 = 0.75;
 /// estimate at 98 % of the cap, with this animation's sampled ratio, was 1.7 % under its full encode,
 /// which then missed (0.84 s) where another estimate (0.11 s) would have stepped down.
 const UNCHECKED_ROOM: f64 = 0.97;
-/// How far below the requested quality a search on estimates starts. WebP fits at WhatsApp's cap ended
-/// at quality 7-47 on ten bench covers (the default asks for 80): starting 40 below rather than 25 cut
-/// eight covers' estimates from 33 to 28 for a mean SSIM 0.0002 lower. VP9 and APNG fits spread higher
-/// (Telegram's ended at 26-62) and gained nothing from a lower start.
-fn first_estimate_below(kind: ImageKind) -> f32 {
-    if kind == ImageKind::Webp { 40.0 } else { 25.0 }
-}
-/// Quality points a search on estimates must expect to gain to try above a full encode that fits: a VP9
-/// or WebP full encode costs seconds for a barely visible step. APNG's full encodes are cheap and
-/// truecolour's quality is coarse (its blur radius steps at 20 and 40, where SSIM jumps by up to 0.06),
-/// so it tries smaller gains.
-fn min_gain(kind: ImageKind) -> f32 {
-    if kind == ImageKind::Png { 2.0 } else { 4.0 }
-}
-/// A full encode checking an estimate settles the search from this share of the cap: a VP9 full encode
-/// (colour and alpha) costs about three estimates, while APNG's and WebP's cost fewer. (Settling VP9 from
-/// 85 % took 17 % more CPU on eight bench covers' Telegram fits for a mean SSIM 0.0003 higher.)
-fn settle(kind: ImageKind) -> f64 {
-    if kind == ImageKind::Webm { 0.75 } else { 0.85 }
-}
-
 /// One quality search at one frame rate and size: what `fit` passes it (the estimator of the animation
 /// at that frame rate and size, the requested settings, the cap and the size normaliser) and what it
 /// carries across frame rates and sizes (the size model and the work done).
@@ -93,14 +73,18 @@ impl Search<'_, '_> {
         self.cap as f64
     }
 
-    /// Whether probes are estimates (see `estimates`).
-    fn estimated(&self) -> bool {
-        estimates(self.kind(), self.estimator.anim, self.s)
+    fn tuning(&self) -> &'static Tuning {
+        codec(self.kind()).tuning()
     }
 
-    /// Lossless WebP has no quality to search: its one encode fits or not.
+    /// Whether probes are estimates (see `Estimator::estimates`).
+    fn estimated(&self) -> bool {
+        self.estimator.estimates()
+    }
+
+    /// A lossless file has no quality to search: its one encode fits or not.
     fn lossless(&self) -> bool {
-        self.kind() == ImageKind::Webp && self.s.lossless
+        codec(self.kind()).lossless(self.s)
     }
 
     /// Find the highest quality whose file fits the cap at this frame rate and size, starting where
@@ -122,7 +106,7 @@ impl Search<'_, '_> {
             // With nothing seen yet, estimates start below the requested quality: sticker caps are
             // tight, and an estimate that fits with room costs little to step up from.
             let first = if estimated {
-                (s.quality - first_estimate_below(self.kind())).max(MIN_QUALITY)
+                (s.quality - self.tuning().first_estimate_below).max(MIN_QUALITY)
             } else {
                 s.quality
             };
@@ -218,7 +202,7 @@ impl Search<'_, '_> {
             if estimated
                 && let Some(l) = &lo
                 && l.bytes.is_some()
-                && q - l.q < min_gain(self.kind())
+                && q - l.q < self.tuning().min_gain
             {
                 break;
             }
@@ -367,7 +351,7 @@ impl Search<'_, '_> {
         // Where probes are estimates, a full encode that fits within `settle` of the cap ends the
         // search: one more quality step would cost another full encode for a barely visible gain.
         let settled =
-            self.estimated() && p.bytes.is_some() && p.len >= self.cap_f() * settle(self.kind());
+            self.estimated() && p.bytes.is_some() && p.len >= self.cap_f() * self.tuning().settle;
         self.close(p, calibrated)
             || settled
             || p.q >= self.s.quality
@@ -425,7 +409,11 @@ impl Search<'_, '_> {
     /// already use the requested effort.
     fn final_encode(&mut self, quality: f32, probe: Vec<u8>) -> Result<Vec<u8>> {
         let s = self.s;
-        if self.kind() != ImageKind::Webp || s.method <= 2 {
+        let tuning = self.tuning();
+        let Some(probe_effort) = tuning.probe_effort else {
+            return Ok(probe);
+        };
+        if !tuning.final_at_requested_effort || s.method <= probe_effort {
             return Ok(probe);
         }
         let at_q = EncodeSettings {
