@@ -19,7 +19,9 @@ use image::RgbaImage;
 /// fit compares a few frames; keeping every decoded frame would double the memory of a sticker).
 #[derive(Debug, Default)]
 pub struct DecodedFrames {
+    /// Frames the file holds.
     pub count: usize,
+    /// The frames asked for, with their indices.
     pub kept: Vec<(usize, RgbaImage)>,
 }
 
@@ -43,6 +45,7 @@ impl DecodedFrames {
 /// Frames to encode, all the same size, each with its display time.
 #[derive(Debug, Clone)]
 pub struct Animation {
+    /// The frames, all the same size.
     pub frames: Vec<RgbaImage>,
     /// Display time of each frame in milliseconds.
     pub durations_ms: Vec<u32>,
@@ -69,10 +72,12 @@ impl Animation {
             .collect()
     }
 
+    /// Width of the frames (0 without frames).
     pub fn width(&self) -> u32 {
         self.frames.first().map_or(0, |f| f.width())
     }
 
+    /// Height of the frames (0 without frames).
     pub fn height(&self) -> u32 {
         self.frames.first().map_or(0, |f| f.height())
     }

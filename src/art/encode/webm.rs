@@ -160,12 +160,9 @@ impl Estimate {
 /// at speed 8 − effort, 5 and 6 the good-quality deadline at speeds 4 and 3.
 ///
 /// The default, effort 4, is realtime speed 4: libvpx's full rate-distortion search with its realtime
-/// speed features (speeds 5 and up switch to a non-RD mode choice that lost up to 0.02 SSIM at the
-/// Telegram cap). On eight bench covers fitted to Telegram's 256 KB, realtime speed 4 took a third less
-/// CPU than the good-quality deadline at speed 4 (22.1 against 32.8 s for the eight fits: each full
-/// encode runs in half the time) for a mean SSIM 0.0025 lower (0.9871 against 0.9896; at most 0.009,
-/// on the noisiest cover). Effort 5 keeps that slower encode for whoever wants the last of it.
-/// (libvpx 1.12's good-quality speeds 5 and up took longer than speed 4 on sticker animations.)
+/// speed features (speeds 5 and up switch to a non-RD mode choice that loses SSIM at a tight cap). It
+/// takes a third less CPU than the good-quality deadline for a slightly lower SSIM; effort 5 keeps that
+/// slower encode for whoever wants the last of it. Measurements: docs/design.md ("VP9").
 fn speed_for_effort(effort: i32) -> Speed {
     match effort {
         ..=4 => Speed::Realtime((8 - effort).clamp(4, 8)),
@@ -195,10 +192,8 @@ pub fn encode_on(
     let colour = stream(anim, quality, speed, false, threads);
     let alpha = if has_alpha {
         // The alpha stream (a mask that changes only at its edges) at the realtime deadline, speed 5
-        // (or the colour stream's, if faster), a few quality points lower: with the colour stream at
-        // the good-quality deadline this cut the CPU of Telegram fits of ten bench covers by a seventh
-        // (50.6 -> 43.3 s) at the same colour quality and SSIM, for alpha 2.5-3.8 dB lower in PSNR
-        // (44-48 dB, against 48-50 dB at the colour stream's settings) and 0.6-3 % more bytes.
+        // (or the colour stream's, if faster), a few quality points lower: much less CPU for the same
+        // colour quality and SSIM, at a few per cent more bytes (see docs/design.md, "VP9").
         let alpha_speed = match speed {
             Speed::Realtime(n) => Speed::Realtime(n.max(5)),
             Speed::Good(_) => Speed::Realtime(5),

@@ -9,46 +9,41 @@ use crate::art::quality::mean_ssim;
 use crate::error::Result;
 use crate::platform::ImageKind;
 
+// The measurements behind each constant here are in docs/design.md ("The fitter", "Estimates").
+
 /// Frames sampled by an APNG size estimate (shorter animations are estimated by a whole encode at the
 /// fast level; see `apng::estimate`).
 const APNG_SAMPLES: usize = 10;
-/// APNG estimates compress at zlib's balanced level (effort 1), a third to a sixth of the time of the
-/// final encode's best level.
+/// APNG estimates compress at zlib's balanced level (effort 1), far faster than the final encode's best
+/// level.
 const APNG_ESTIMATE_EFFORT: i32 = 1;
-/// An APNG at zlib's best level over its estimate at the balanced level: truecolour 0.79-1.16 on the
-/// six bench covers' Discord animations at 10-45 quality and 12-80 frames (median 0.92); palette
-/// frames, unfiltered, 0.92-1.01 on five covers at two qualities (median 0.98).
+/// First guess of an APNG at zlib's best level over its estimate at the balanced level (the median
+/// measured for truecolour and for palette frames).
 fn apng_estimate_ratio(palette: bool) -> f64 {
     if palette { 0.98 } else { 0.92 }
 }
-/// A VP9 sticker (colour and alpha) at the default effort (realtime speed 4) over its colour stream alone
-/// at libvpx's realtime speed 8, at one quality (0.59-0.76 on eight bench covers at 25-68 quality; the
-/// median). At the good-quality deadline (efforts 5 and 6) it is lower, 0.55-0.70 (median 0.6): the
-/// first full encode replaces either guess with the measured ratio.
+/// First guess of a VP9 sticker (colour and alpha) at effort `effort` over its estimate, the colour
+/// stream alone at libvpx's realtime speed 8 (the median measured at each deadline); the first full
+/// encode replaces it with the measured ratio.
 fn vp9_estimate_ratio(effort: i32) -> f64 {
     if effort >= 5 { 0.6 } else { 0.68 }
 }
-/// Frames a VP9 SSIM measurement decodes: a second at Telegram's 30 fps, which a realtime encode of them
-/// alone gives in a third of the time of the whole estimate of a 3 s sticker.
+/// Frames a VP9 SSIM measurement decodes: a second at Telegram's 30 fps, cheap to encode alone.
 const VP9_SSIM_FRAMES: usize = 30;
 /// 1 − SSIM of a VP9 sticker at the default effort over that of its estimate at the same quality
 /// (realtime speed 8, colour alone, with the rendered alpha), both over the first `VP9_SSIM_FRAMES`
-/// frames: 0.69-0.92 on six bench covers and a photograph at qualities 16-62 (median 0.76; the whole
-/// file's SSIM is within 0.0013 of its first frames'). A little above the median, so that a fit lands
-/// on the good side of enough more often than not.
+/// frames: a little above the median measured, so that a fit lands on the good side of enough more
+/// often than not.
 const VP9_LACK_RATIO: f64 = 0.8;
 /// WebP estimates encode the animation at a quarter of its side where that leaves 128 px or more (a
-/// 512 px sticker), else at half: 2 or 1 halvings. A quarter-size animation costs a third of the time
-/// of a half-size one (0.03-0.07 s against 0.08-0.19 s for 27-80 frames), and with its own sampled ratio
-/// predicted ten bench covers' full WhatsApp encodes within -2.4 to +1.2 % (half size: -2.1 to +0.4 %).
+/// 512 px sticker), else at half: 2 or 1 halvings. The quarter size is the cheaper and, with its own
+/// sampled ratio, as good a predictor.
 fn webp_estimate_halvings(side: u32) -> u32 {
     if side >= 512 { 2 } else { 1 }
 }
 /// WebP's full-over-estimate ratios by halvings: the lowest to expect, under which an estimate over the
 /// cap needs no sample of its own, and the fallback when none was sampled. Only bounds: each
-/// animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`). Half size: sampled 1.64-2.78 on eight bench
-/// covers, measured 1.60-2.46, median 2.2. Quarter size: sampled 3.6-7.7 on ten bench covers at
-/// qualities 5-50, median about 5.
+/// animation's own ratio is sampled (`WEBP_RATIO_SAMPLES`).
 fn webp_ratio_bounds(halvings: u32) -> (f64, f64) {
     if halvings >= 2 {
         (3.3, 5.0)
@@ -57,17 +52,12 @@ fn webp_ratio_bounds(halvings: u32) -> (f64, f64) {
     }
 }
 /// Frames encoded as still images at full size and at the estimates' size to measure an animation's own
-/// WebP full-over-estimate ratio before any full encode. On eight bench covers this sampled ratio came within
-/// 0-3 % of the one the full encode then measured (it runs about 1 % low), where the fixed first guess
-/// was off by up to 25 %: the search then often ended on an estimate that a full encode found at 61-68 %
-/// of the cap, and had to search again and encode in full a second time (1.3 s at 512 px, 78 frames).
-/// A sample costs six full-size stills (0.13-0.19 s), and the fits of those covers took 14 % less CPU
-/// with no lower SSIM.
+/// WebP full-over-estimate ratio before any full encode: a fixed first guess sends the search astray,
+/// and a second search with a second full encode costs more than the sample.
 const WEBP_RATIO_SAMPLES: usize = 6;
-/// The ratio drifts with quality (up to 10 % between quality 55 and 12, and fastest at the lowest
-/// qualities: 2.78 at quality 5 against 2.38 at 14 on one bench cover): it is sampled again when an
-/// estimate is further than this from every earlier sample, in quality points (half the lower quality,
-/// from 3 to 8).
+/// The ratio drifts with quality, fastest at the lowest qualities: it is sampled again when an estimate
+/// is further than this from every earlier sample, in quality points (half the lower quality, from 3 to
+/// 8).
 fn webp_ratio_span(q: f32) -> f32 {
     (q / 2.0).clamp(3.0, 8.0)
 }
@@ -151,10 +141,8 @@ impl<'a> Estimator<'a> {
     }
 
     /// Whether estimates are trusted as calibrated before any full encode (so they aim as close to the
-    /// cap as calibrated ones): WebP's carry this animation's own sampled ratio, and APNG's first guess
-    /// came within −9 % to +6 % of the measured ratio on eight bench covers. (Treating APNG estimates as
-    /// calibrated cut those covers' Discord fits from 13 to 9 full encodes and 9.7 to 8.4 CPU s; mean
-    /// SSIM 0.8779 -> 0.8772, one cover 0.0035 lower.) VP9's ratio spreads wider (0.59-0.76).
+    /// cap as calibrated ones): smaller WebPs carry this animation's own sampled ratio, and APNG's first
+    /// guess is close to the measured ratio; VP9's ratio spreads wider (see docs/design.md).
     pub(super) fn trusted_uncalibrated(&self) -> bool {
         matches!(self.by, Some(EstimateBy::Smaller | EstimateBy::Samples))
     }

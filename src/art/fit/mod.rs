@@ -1,5 +1,9 @@
 //! Fitting an animation under a byte cap: search quality first (predicting from the sizes already seen,
 //! then bisecting), then lower the frame rate, with few encodes; report the quality reached as SSIM.
+//!
+//! `fit` (here) drives a `Search` (search.rs) per frame rate and size, on the `SizeModel` (model.rs)
+//! and an `Estimator` (estimate.rs); enough SSIM is enough.rs. What differs between formats comes from
+//! their `Codec` (`art::encode::codec`). docs/design.md, "The fitter", explains the whole.
 
 mod enough;
 mod estimate;
@@ -22,11 +26,14 @@ use serde::Serialize;
 /// The result of fitting.
 #[derive(Debug, Clone, Serialize)]
 pub struct Fitted {
+    /// The encoded file.
     #[serde(skip)]
     pub bytes: Vec<u8>,
     /// Side of the encoded frames (smaller than the canvas when size had to drop to fit).
     pub side: u32,
+    /// Quality (0..=100) of the file.
     pub quality: f32,
+    /// Frame rate of the file.
     pub fps: f64,
     /// Frames encoded (at `fps`; a WebP may store fewer, merging repeats into longer frames).
     pub frames: usize,
@@ -77,11 +84,10 @@ const MAX_PROBES: usize = 6;
 const CLOSE: f64 = 0.9;
 /// Frame-rate steps tried when quality alone cannot fit: every frame, then every 2nd, 3rd, 4th, 6th.
 const FPS_STEPS: [usize; 5] = [1, 2, 3, 4, 6];
-/// A WebP or APNG fit of every frame below this SSIM is compared with a fit of every second frame:
-/// neither format predicts motion, so half the frames buy a far higher quality, and at the bottom of
-/// the scale a frame is visibly smeared (WebP) or posterised (a palette of a few colours). One bench
-/// cover's WebP: quality 5 at 20 fps, SSIM 0.941, against quality 32 at 10 fps, 0.974. VP9 predicts
-/// motion, and half its frames save far less.
+/// A fit of every frame below this SSIM, in a format that does not predict motion
+/// (`Tuning::halves_rate_when_smeared`), is compared with a fit of every second frame: half the frames
+/// buy a far higher quality, and at the bottom of the scale a frame is visibly smeared (WebP) or
+/// posterised (a palette of a few colours). See docs/design.md for the measurements.
 const HALF_RATE_SSIM: f64 = 0.95;
 /// How much sharper (SSIM) half the frame rate must be to give up the smoother motion.
 const HALF_RATE_GAIN: f64 = 0.01;
@@ -153,8 +159,9 @@ struct Scope {
 ///
 /// A palette APNG that reached the requested quality under the cap with room to spare has no knob left
 /// to turn, and on smooth gradients its bands can cost more than truecolour's posterising at a lower
-/// frame rate (one bench cover: SSIM 0.910 at 20 fps against 0.953 at 10 fps). Such a fit is checked
-/// against a truecolour fit, and the higher SSIM is kept.
+/// frame rate. Such a fit is checked against a truecolour fit, and the higher SSIM is kept.
+///
+/// How the fitter works, and why its constants are what they are: docs/design.md, "The fitter".
 pub fn fit(
     kind: ImageKind,
     anim: &Animation,
@@ -194,6 +201,10 @@ pub fn fit(
 }
 
 /// `fit` in one mode, and where it ended.
+///
+/// Long because it is the loop over sizes and frame steps whose state (the size model, the work done,
+/// the WebP ratios of a size, the full-rate fit held for comparison) spans every iteration; each
+/// iteration's search is a `Search`.
 fn fit_one(
     kind: ImageKind,
     anim: &Animation,

@@ -41,9 +41,9 @@ impl SizeModel {
 
     /// Full size over estimate at quality `q`: the latest check's, or, once two checks at different
     /// qualities are known, log-linear in quality through the two nearest `q`. The ratio drifts with
-    /// quality where the estimate's smaller canvas loses what the full one keeps (one noisy cover's WebP
-    /// ratio went from 8.0 at quality 7 to 11.3 at 33), and a single ratio then sends every probe
-    /// astray. Extrapolation goes no further than `RATIO_REACH` past the ratios seen.
+    /// quality where the estimate's smaller canvas loses what the full one keeps, and a single ratio
+    /// then sends every probe astray. Extrapolation goes no further than `RATIO_REACH` past the ratios
+    /// seen.
     pub(super) fn calibration_at(&self, q: f32) -> Option<f64> {
         let mut near: Vec<(f32, f64)> = self.checks.clone();
         if near.len() < 2 {

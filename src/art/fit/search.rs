@@ -10,12 +10,11 @@ use crate::error::Result;
 use crate::platform::ImageKind;
 
 /// Only a final encode under this share of the cap searches again: above it, another search gains
-/// little (one WhatsApp cover at 89 % of the cap: 2 quality points and SSIM +0.0009 for 2 s of CPU).
+/// too little for its CPU (see docs/design.md).
 const ROOMY: f64 = 0.75;
 
-/// The share of the cap an estimate no full encode has checked may fill and count as fitting. One WebP
-/// estimate at 98 % of the cap, with this animation's sampled ratio, was 1.7 % under its full encode,
-/// which then missed (0.84 s) where another estimate (0.11 s) would have stepped down.
+/// The share of the cap an estimate no full encode has checked may fill and count as fitting: its
+/// ratio runs a few per cent off, and a full encode that misses costs several estimates.
 const UNCHECKED_ROOM: f64 = 0.97;
 /// One quality search at one frame rate and size: what `fit` passes it (the estimator of the animation
 /// at that frame rate and size, the requested settings, the cap and the size normaliser) and what it
@@ -256,11 +255,10 @@ impl Search<'_, '_> {
         Ok(None)
     }
 
-    /// A search whose probes ran out on estimates that overshot (uncalibrated: WebP's ratio sampled
-    /// from stills ran 34 % high for the demo's spinning `vinyl` art) ends on a full encode far under
-    /// the cap below the requested quality: one at 61 % of WhatsApp's cap, quality 68 where 80 fitted.
-    /// That encode calibrates the estimates, so a second search from it finds the quality the cap
-    /// allows; the better of the two files is kept.
+    /// A search whose probes ran out on estimates that overshot (uncalibrated ones, e.g. a WebP ratio
+    /// sampled from stills that runs high for spinning art) ends on a full encode far under the cap
+    /// below the requested quality. That encode calibrates the estimates, so a second search from it
+    /// finds the quality the cap allows; the better of the two files is kept. Only under `ROOMY`.
     pub(super) fn again_if_roomy(&mut self, found: Found) -> Result<Found> {
         let roomy = (found.bytes.len() as f64) < ROOMY * self.cap_f();
         if found.enough || found.quality >= self.s.quality || !roomy || !self.estimated() {
@@ -467,7 +465,7 @@ mod tests {
         let again = Search {
             estimator: &est,
             s: &s,
-            cap: cap,
+            cap,
             norm: 1.0,
             model: &mut model,
             work: &mut work,
@@ -494,7 +492,7 @@ mod tests {
         let kept = Search {
             estimator: &est,
             s: &s,
-            cap: cap,
+            cap,
             norm: 1.0,
             model: &mut model,
             work: &mut work,
