@@ -3,6 +3,7 @@
 
 use crate::art::canvas::{Fit, fit_square};
 use crate::art::encode::Animation;
+use crate::art::encode::webm::Threads;
 use crate::art::features::analyse;
 use crate::art::fit::{EncodeSettings, Fitted, fit};
 use crate::art::load::load;
@@ -166,7 +167,17 @@ fn load_audio(path: &Path) -> Result<Pcm> {
 }
 
 /// Render, encode, fit and write one cover sticker.
+/// Render `req`'s sticker, its VP9 encodes on two threads each.
 pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport> {
+    cover_on(req, progress, &Threads::default())
+}
+
+/// Render `req`'s sticker, its VP9 encodes on as many threads as `threads` holds when each starts.
+pub fn cover_on(
+    req: &CoverRequest,
+    progress: &dyn Progress,
+    threads: &Threads,
+) -> Result<CoverReport> {
     let o = &req.options;
     let rules = o.platform.map(Platform::sticker_rules);
     let animated = o.style != Style::Still;
@@ -317,6 +328,7 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
             .palette
             .unwrap_or_else(|| rules.is_some_and(|r| r.apng_palette)),
         enough_ssim: o.enough_ssim,
+        threads: threads.clone(),
     };
     let min_side = rules.map_or(size, |r| r.min_animated_side.min(size));
     let fitted_out = fit(

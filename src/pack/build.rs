@@ -11,13 +11,14 @@ use super::report::CacheReport;
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
 use super::staging::{Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
+use crate::art::encode::webm::Threads;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result, Setting};
 use crate::platform::Platform;
 use crate::progress::Progress;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The cache folder used unless `--cache` says otherwise, beside the manifest.
 pub const DEFAULT_CACHE: &str = ".soundsticker-cache";
@@ -231,24 +232,22 @@ fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<St
         .min(chosen.len().max(1));
     // With a worker on every core, each VP9 encode runs on its worker's thread alone, until a worker
     // runs out of stickers and leaves its core to the others.
-    let vp9_threads = Arc::new(AtomicU32::new(if workers >= cores { 1 } else { 2 }));
+    let vp9_threads = Threads::new(if workers >= cores { 1 } else { 2 });
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<StickerBuild>>>> =
         chosen.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                crate::art::encode::webm::with_threads(vp9_threads.clone(), || {
-                    loop {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&index) = chosen.get(k) else {
-                            break;
-                        };
-                        let result = build_sticker(job, index);
-                        *slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                    }
-                });
-                vp9_threads.store(2, Ordering::Relaxed);
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&index) = chosen.get(k) else {
+                        break;
+                    };
+                    let result = build_sticker(job, index, &vp9_threads);
+                    *slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                }
+                vp9_threads.set(2);
             });
         }
     });

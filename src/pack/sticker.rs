@@ -7,10 +7,11 @@ use super::cache::{Cache, FileHashes, Key, KeyBuilder};
 use super::manifest::LoadedManifest;
 use super::report::{OutputFile, StickerReport};
 use super::settings::{clip_options, cover_options, field_of, range_options};
+use crate::art::encode::webm::Threads;
 use crate::art::styles::Style;
 use crate::cancel::CancelToken;
 use crate::clip::{ClipReport, ClipRequest, DecodedRange, clip_from};
-use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover};
+use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover_on};
 use crate::error::{Error, Result};
 use crate::output::file_label;
 use crate::platform::{ImageKind, Platform};
@@ -104,6 +105,8 @@ struct Sticker<'a> {
     art: PathBuf,
     decoded: Option<DecodedRange>,
     made: HashMap<Key, (PathBuf, FileMeta)>,
+    /// Threads for this sticker's VP9 encodes (see `Threads`).
+    threads: Threads,
 }
 
 impl Sticker<'_> {
@@ -246,6 +249,7 @@ impl Sticker<'_> {
     ) -> Result<(FileMeta, Origin)> {
         let job = self.job;
         let art = self.art.clone();
+        let threads = self.threads.clone();
         let mut key = KeyBuilder::new(if driver.is_some() { "image" } else { "still" });
         key.text(&job.hashes.of(&art)?).text(&format!("{opts:?}"));
         if let Some((driver_key, _)) = driver {
@@ -253,7 +257,7 @@ impl Sticker<'_> {
         }
         let key = key.finish();
         self.obtain(&key, name, dest, |_| {
-            let r = cover(
+            let r = cover_on(
                 &CoverRequest {
                     cover: art,
                     audio: driver.map(|(_, file)| file.to_path_buf()),
@@ -264,6 +268,7 @@ impl Sticker<'_> {
                     inner: job.progress,
                     item: item.to_string(),
                 },
+                &threads,
             )?;
             Ok(FileMeta {
                 output: image_output(&r),
@@ -275,14 +280,14 @@ impl Sticker<'_> {
 
 /// Build sticker `index` for every target of the job. The canonical pack's image follows WhatsApp's
 /// rules and, when the build includes WhatsApp, is WhatsApp's image (driven by its voice note), so it
-/// is made once.
-pub fn build_sticker(job: &Job, index: usize) -> Result<StickerBuild> {
-    build_sticker_targets(job, index)
+/// is made once. Its VP9 encodes run on as many threads as `threads` holds when each starts.
+pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
+    build_sticker_targets(job, index, threads)
         .map_err(|e| e.name_setting(|setting| field_of(job.m, index, setting)))
 }
 
 /// `build_sticker`, with errors still naming the library's settings.
-fn build_sticker_targets(job: &Job, index: usize) -> Result<StickerBuild> {
+fn build_sticker_targets(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
     let m = job.m;
     let s = &m.manifest.stickers[index];
     let mut st = Sticker {
@@ -292,6 +297,7 @@ fn build_sticker_targets(job: &Job, index: usize) -> Result<StickerBuild> {
         art: m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover)),
         decoded: None,
         made: HashMap::new(),
+        threads: threads.clone(),
     };
     let mut report = StickerReport {
         id: s.id.clone(),

@@ -1,20 +1,27 @@
 //! Image encoders for sticker animations: WebP (libwebp), APNG/PNG (png crate), GIF (gif crate with
-//! NeuQuant and Floyd–Steinberg dithering) and WebM/VP9 (libvpx with our own WebM muxer).
+//! NeuQuant and Floyd–Steinberg dithering) and WebM/VP9 (libvpx with our own WebM muxer), each behind
+//! the `Codec` trait the fitter uses (see `codec`).
 
 pub mod apng;
+pub mod codec;
 pub mod gif;
 pub mod mkv;
 pub mod palette;
+mod vpx;
 pub mod webm;
 pub mod webp;
+mod yuv;
 
+pub use codec::{Codec, EncodeSettings, EstimateBy, Tuning, codec};
 use image::RgbaImage;
 
 /// Frames decoded from a file: how many it has, and those asked for with their indices (checking a
 /// fit compares a few frames; keeping every decoded frame would double the memory of a sticker).
 #[derive(Debug, Default)]
 pub struct DecodedFrames {
+    /// Frames the file holds.
     pub count: usize,
+    /// The frames asked for, with their indices.
     pub kept: Vec<(usize, RgbaImage)>,
 }
 
@@ -38,6 +45,7 @@ impl DecodedFrames {
 /// Frames to encode, all the same size, each with its display time.
 #[derive(Debug, Clone)]
 pub struct Animation {
+    /// The frames, all the same size.
     pub frames: Vec<RgbaImage>,
     /// Display time of each frame in milliseconds.
     pub durations_ms: Vec<u32>,
@@ -64,10 +72,12 @@ impl Animation {
             .collect()
     }
 
+    /// Width of the frames (0 without frames).
     pub fn width(&self) -> u32 {
         self.frames.first().map_or(0, |f| f.width())
     }
 
+    /// Height of the frames (0 without frames).
     pub fn height(&self) -> u32 {
         self.frames.first().map_or(0, |f| f.height())
     }
