@@ -12,12 +12,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The input file does not exist.
     #[error("{path}: file not found; check the path")]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The file asked for.
+        path: PathBuf,
+    },
 
     /// The input could not be read.
     #[error("{path}: cannot read: {source}")]
     Read {
+        /// The file being read.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -26,64 +31,109 @@ pub enum Error {
     #[error(
         "{path}: unsupported or unrecognised audio ({detail}); supported: WAV, FLAC, MP3, AAC/M4A, ALAC, Ogg Vorbis, AIFF, Ogg Opus"
     )]
-    Unsupported { path: PathBuf, detail: String },
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder found instead.
+        detail: String,
+    },
 
     /// The input starts like audio but is damaged.
     #[error("{path}: corrupt or truncated audio ({detail}); re-export the file")]
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Where and how it is damaged.
+        detail: String,
+    },
 
     /// The input holds no audio samples.
     #[error("{path}: contains no audio samples")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
 
     /// A requested range does not fit the track.
     #[error("{path}: {detail}")]
-    Range { path: PathBuf, detail: String },
+    Range {
+        /// The master.
+        path: PathBuf,
+        /// The range against the track's length, and what to change.
+        detail: String,
+    },
 
     /// A command-line option or manifest field has a bad value; `field` is the name the user wrote
     /// (`--fps`, `/stickers/3/settings/fps`).
     #[error("{field}: {detail}")]
-    InvalidValue { field: String, detail: String },
+    InvalidValue {
+        /// The option or JSON pointer at fault.
+        field: String,
+        /// What is wrong with its value and what to give instead.
+        detail: String,
+    },
 
     /// A setting of a library operation has a bad value, or settings conflict. The library names the
     /// setting as it knows it; front ends turn it into their own name with [`Error::name_setting`]
     /// (the command line into its flag, a pack build into the manifest field's JSON pointer).
     #[error("{setting}: {detail}")]
-    Setting { setting: Setting, detail: String },
+    Setting {
+        /// The setting at fault.
+        setting: Setting,
+        /// What is wrong with its value and what to give instead.
+        detail: String,
+    },
 
     /// The output could not be written.
     #[error("{path}: cannot write: {source}")]
     Write {
+        /// The file or folder being written.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
 
     /// An image given for embedding or rendering is unusable.
     #[error("{path}: unusable image ({detail})")]
-    Image { path: PathBuf, detail: String },
+    Image {
+        /// The image file.
+        path: PathBuf,
+        /// Why it cannot be used.
+        detail: String,
+    },
 
     /// The encoder refused its input or settings.
     #[error("encoding failed: {detail}")]
-    Encode { detail: String },
+    Encode {
+        /// What failed, and what to change where something can be.
+        detail: String,
+    },
 
     /// A pack manifest has problems; each names its JSON pointer and line:column.
     #[error("{path}: {}", format_issues(issues))]
     Manifest {
+        /// The manifest file.
         path: PathBuf,
+        /// Every problem found, in document order.
         issues: Vec<ManifestIssue>,
     },
 
     /// A built pack breaks its platform's rules (found by the validator before reporting success).
     #[error("the {platform} pack breaks the platform's rules:\n{}", violations.join("\n"))]
     PackInvalid {
+        /// The platform's name.
         platform: String,
+        /// One line per rule broken.
         violations: Vec<String>,
     },
 
     /// A merge found rendered stickers missing from every shard folder.
     #[error("{detail}")]
-    Incomplete { detail: String },
+    Incomplete {
+        /// Which sticker is missing, from which folders, and what to do.
+        detail: String,
+    },
 
     /// The caller asked to stop (Ctrl-C); nothing was written.
     #[error("interrupted; the previous output is untouched")]
@@ -94,8 +144,11 @@ pub enum Error {
         "cannot fit {duration_s:.3} s of audio into {max_bytes} bytes (needs at least {needed_bytes} bytes at the lowest Opus bitrate); raise the byte cap or shorten the clip"
     )]
     Budget {
+        /// The cap asked for, bytes.
         max_bytes: u64,
+        /// The smallest file this clip can be, bytes.
         needed_bytes: u64,
+        /// The clip's length, seconds.
         duration_s: f64,
     },
 }

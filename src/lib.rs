@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! soundsticker: turn master tracks and cover art into sound-sticker packs for messaging platforms.
 //!
 //! The library holds all the work; the `soundsticker` binary only parses arguments, reports progress

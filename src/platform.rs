@@ -10,9 +10,13 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Platform {
+    /// WhatsApp: sticker packs of animated WebP with voice-note sounds.
     Whatsapp,
+    /// Telegram: video (WebM) sticker sets with voice-message sounds.
     Telegram,
+    /// Signal: APNG sticker packs with voice-note sounds.
     Signal,
+    /// Discord: guild stickers (APNG) and soundboard sounds.
     Discord,
 }
 
@@ -27,6 +31,7 @@ pub enum ImageKind {
     Webp,
     /// APNG (or a static PNG with a single frame).
     Png,
+    /// GIF (palette of up to 256 colours, dithered).
     Gif,
     /// WebM with VP9 video and no audio.
     Webm,
@@ -37,9 +42,17 @@ pub enum ImageKind {
 #[serde(rename_all = "snake_case")]
 pub enum SizeRule {
     /// Exactly this width and height.
-    Exact { width: u32, height: u32 },
+    Exact {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
     /// One side exactly `side`, the other at most `side`.
-    OneSide { side: u32 },
+    OneSide {
+        /// The exact side in pixels.
+        side: u32,
+    },
 }
 
 impl std::fmt::Display for SizeRule {
@@ -56,20 +69,29 @@ impl std::fmt::Display for SizeRule {
 /// Everything a sticker image must satisfy on one platform.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StickerRules {
+    /// The platform these rules are for.
     pub platform: Platform,
+    /// How the image must be sized.
     pub size: SizeRule,
     /// The canvas we render (a size that satisfies `size`).
     pub canvas: u32,
     /// Smallest side an animated sticker may have (equal to `canvas` where the size is fixed).
     pub min_animated_side: u32,
+    /// The format of animated stickers.
     pub animated_format: ImageKind,
+    /// The format of still stickers.
     pub static_format: ImageKind,
+    /// Largest animated sticker file, bytes.
     pub max_animated_bytes: u64,
+    /// Largest still sticker file, bytes.
     pub max_static_bytes: u64,
+    /// Longest animation loop, milliseconds.
     pub max_duration_ms: u32,
+    /// Highest frame rate, frames per second.
     pub max_fps: u32,
     /// The frame rate we render by default (at most `max_fps`).
     pub default_fps: u32,
+    /// Shortest frame display time, milliseconds.
     pub min_frame_ms: u32,
     /// Whether an animated PNG may use a palette (indexed colour). Signal's may not: palette APNGs
     /// reportedly do not animate on Signal for iOS (platforms.md).

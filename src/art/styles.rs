@@ -268,6 +268,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// Draw frame `i`.
+    #[cfg(test)]
     pub fn frame(&self, i: usize) -> RgbaImage {
         self.frame_with(i, &std::collections::HashMap::new())
     }

@@ -21,6 +21,7 @@ const IMAGE_EXT: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "bmp"];
 pub struct InitOptions {
     /// Clip length of each sticker.
     pub duration: Timecode,
+    /// Platforms the manifest builds for. Default: all of them.
     pub platforms: Vec<Platform>,
     /// Replace an existing pack.json.
     pub force: bool,

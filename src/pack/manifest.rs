@@ -31,6 +31,7 @@ pub struct Manifest {
     pub identifier: String,
     /// Who publishes the pack (1–128 characters).
     pub publisher: String,
+    /// What the pack is, in a sentence (Telegram and Discord show it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The publisher's web site: a full http:// or https:// URL (WhatsApp's `publisher_website`).
@@ -42,6 +43,7 @@ pub struct Manifest {
     /// Licence of the pack's contents, e.g. an SPDX identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// Copyright notice of the pack's contents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copyright: Option<String>,
     /// Image for the pack's tray icon and cover.
@@ -87,6 +89,8 @@ pub struct StickerSettings {
     /// True-peak ceiling, dBTP (−20..0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub true_peak: Option<f64>,
+    /// Channels of the sound: mono, stereo or keep (platforms whose sounds are voice notes make them
+    /// mono whatever this says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<ChannelMode>,
     /// Opus bitrate such as `96k`.
@@ -98,13 +102,16 @@ pub struct StickerSettings {
     /// Fade-out length, a timecode such as `50ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fade_out: Option<Timecode>,
+    /// Shape of both fades: linear, sine, scurve or exponential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fade_curve: Option<FadeCurve>,
+    /// How the art moves with the sound: pulse, vinyl, wave or bars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style: Option<Style>,
     /// Animation frame rate (1–60; capped by each platform).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
+    /// Outline of the art: square, rounded or circle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shape: Option<Shape>,
     /// Die-cut outline width in px at 512 px.
@@ -138,6 +145,7 @@ pub struct Sticker {
     /// Clip end (exclusive); give this or `duration`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<Timecode>,
+    /// Clip length; give this or `end`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Timecode>,
     /// Art for this sticker (default: the pack's cover).
@@ -145,6 +153,7 @@ pub struct Sticker {
     pub cover: Option<String>,
     /// 1–3 emojis describing the sticker (Signal uses the first).
     pub emojis: Vec<String>,
+    /// The sticker's name where a platform shows one (Discord: 2–30 characters; default: the id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Accessibility text (WhatsApp: at most 255 characters for animated stickers).
@@ -153,6 +162,7 @@ pub struct Sticker {
     /// Search keywords (Telegram: at most 20, of 64 characters in all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
+    /// ISRC of the recording the clip comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isrc: Option<String>,
     /// Overrides of the pack's defaults for this sticker.
@@ -169,8 +179,11 @@ pub fn schema_json() -> String {
 /// A parsed manifest with the folder its paths are relative to.
 #[derive(Debug, Clone)]
 pub struct LoadedManifest {
+    /// The manifest file.
     pub path: PathBuf,
+    /// The folder its paths are relative to.
     pub dir: PathBuf,
+    /// What it says, checked.
     pub manifest: Manifest,
 }
 

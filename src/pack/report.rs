@@ -10,14 +10,20 @@ use std::path::PathBuf;
 pub struct OutputFile {
     /// `whatsapp`, `telegram`, `signal`, `discord` or `pack`.
     pub target: String,
+    /// Where the file is (inside the output folder once the build is done).
     pub file: PathBuf,
+    /// Its size in bytes.
     pub bytes: u64,
+    /// Sounds: length in seconds, measured on the encoded file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
+    /// Sounds: integrated loudness of the encoded file, LUFS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lufs: Option<f64>,
+    /// Sounds: true peak of the encoded file, dBTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dbtp: Option<f64>,
+    /// Images: SSIM of the decoded file against its rendered frames (1 is identical).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssim: Option<f64>,
     /// Images: what set the quality (`cap`, `quality` or `enough`; see the manifest's `enough_ssim`).
@@ -28,8 +34,11 @@ pub struct OutputFile {
 /// Everything made for one sticker.
 #[derive(Debug, Clone, Serialize)]
 pub struct StickerReport {
+    /// The sticker's id in the manifest.
     pub id: String,
+    /// Every file made for it, per target.
     pub outputs: Vec<OutputFile>,
+    /// What was given up or changed to meet a platform's rules (each once).
     pub warnings: Vec<String>,
     /// Files encoded by this build (a file shared by several targets counts once).
     pub encoded: usize,
@@ -55,15 +64,20 @@ pub struct CacheReport {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct BuildReport {
+    /// The output folder.
     pub out: PathBuf,
+    /// The platforms built.
     pub platforms: Vec<Platform>,
     /// `I/N` when this run built one shard.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Each sticker, in manifest order.
     pub stickers: Vec<StickerReport>,
     /// Pack-level files: metadata, tray icons, thumbnails, archives, the preview page.
     pub files: Vec<PathBuf>,
+    /// The preview page (`None` for a shard).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<PathBuf>,
+    /// How the cache served the build.
     pub cache: CacheReport,
 }

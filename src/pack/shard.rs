@@ -11,7 +11,9 @@ use std::str::FromStr;
 /// Shard `index` (1-based) of `count`: stickers `index`, `index + count`, ... in manifest order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// Which shard, from 1.
     pub index: usize,
+    /// How many shards the stickers are split into.
     pub count: usize,
 }
 

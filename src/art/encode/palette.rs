@@ -168,14 +168,10 @@ impl Palette {
         }
     }
 
-    /// Entries in the palette.
+    /// Entries in the palette (never 0: entry 0 always exists).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.alpha.len()
-    }
-
-    /// Whether the palette is empty (never: entry 0 always exists).
-    pub fn is_empty(&self) -> bool {
-        self.alpha.is_empty()
     }
 
     /// The palette index of every pixel of `frame`, nearest colour without dithering (dithering would

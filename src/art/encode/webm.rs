@@ -124,11 +124,6 @@ impl Estimate {
         self.packets.iter().map(|(_, _, data)| data.len()).sum()
     }
 
-    /// Whether the estimate holds no packet.
-    pub fn is_empty(&self) -> bool {
-        self.packets.is_empty()
-    }
-
     /// The frames `keep` asks for, decoded, with their alpha taken from `anim` (the estimate has no
     /// alpha stream; the full encode's is coded close to lossless).
     pub fn frames(&self, anim: &Animation, keep: &dyn Fn(usize) -> bool) -> Result<DecodedFrames> {
@@ -172,6 +167,7 @@ fn speed_for_effort(effort: i32) -> Speed {
 }
 
 /// `encode_on` with the default two threads.
+#[cfg(test)]
 pub fn encode(anim: &Animation, quality: f32, effort: i32) -> Result<Vec<u8>> {
     encode_on(anim, quality, effort, &Threads::default())
 }
