@@ -28,18 +28,31 @@ pub const DEFAULT_ENOUGH_SSIM: f64 = 0.99;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CoverOptions {
+    /// How the art moves with the clip, or [`Style::Still`] for a static sticker.
+    /// Default: [`Style::Pulse`].
     pub style: Style,
+    /// Platform whose sticker rules supply the unset size, format, frame rate, loop length, byte
+    /// cap and APNG palette choice; `None` leaves them to the defaults here. Default: `None`.
     pub platform: Option<Platform>,
     /// Output format; `None` = from the output extension, else the platform's.
     pub format: Option<ImageKind>,
     /// Canvas side in pixels.
     pub size: Option<u32>,
+    /// Frame rate of the animation, frames per second (1..=60, at most the platform's limit);
+    /// `None` takes the platform's, else 20. Default: `None`.
     pub fps: Option<f64>,
     /// Longest loop; the clip is cut to it.
     pub max_duration: Option<Timecode>,
+    /// Byte cap of the sticker file; `None` takes the platform's cap (animated or still), else
+    /// none. Default: `None`.
     pub max_bytes: Option<u64>,
+    /// Highest quality the fitter may use, 0..=100 (WebP quality, APNG posterisation, GIF colours,
+    /// VP9 quantiser); a byte cap or `enough_ssim` can settle lower. Default: `80`.
     pub quality: f32,
+    /// Encode WebP losslessly; other formats ignore it. Default: `false`.
     pub lossless: bool,
+    /// Encoder effort, 0 (fast) to 6 (best at a byte cap): WebP's method; VP9 0–4 realtime speed
+    /// 8–4, 5–6 good-quality speed 4–3; APNG 0–1 zlib level 6, 2–6 level 9. Default: `4`.
     pub method: i32,
     /// APNG: one palette for the animation (`Some(true)`) or truecolour; `None` = a palette where the
     /// platform animates palette APNGs, else truecolour.
@@ -47,7 +60,10 @@ pub struct CoverOptions {
     /// SSIM past which the fitter spends no more bytes (`EncodeSettings::enough_ssim`); `None` fills the
     /// byte cap (or reaches `quality`).
     pub enough_ssim: Option<f64>,
+    /// How the art fills the square canvas. Default: [`Fit::Cover`] around the centre (focus
+    /// `(0.5, 0.5)`).
     pub fit: Fit,
+    /// Outline of the sticker: square, rounded corners or a circle. Default: [`Shape::Rounded`].
     pub shape: Shape,
     /// White die-cut outline width, px at 512.
     pub outline: u32,
@@ -123,19 +139,37 @@ impl CoverRequest {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct CoverReport {
+    /// The sticker file written ([`CoverRequest::output`]).
     pub output: PathBuf,
+    /// The animation style rendered.
     pub style: Style,
+    /// The platform whose rules filled the unset options; `None` when none was given.
     pub platform: Option<Platform>,
+    /// The image format written (from the options, else the output extension, else the platform).
     pub format: ImageKind,
+    /// Width of the sticker in pixels (below the canvas size when the size dropped to fit the byte
+    /// cap).
     pub width: u32,
+    /// Height of the sticker in pixels; stickers are square, so always `width`.
     pub height: u32,
+    /// Length of the animation loop in milliseconds; 0 for a still.
     pub duration_ms: u32,
+    /// Size of the written file in bytes.
     pub bytes: u64,
+    /// Byte cap the sticker was fitted under (the option's, else the platform's); `None` when
+    /// there was none.
     pub max_bytes: Option<u64>,
+    /// How the fitter got there: quality, frame rate, frames, SSIM, encodes and what stopped it
+    /// (serialised flat into the report).
     #[serde(flatten)]
     pub fitted: Fitted,
+    /// Tempo estimated from the clip's audio, beats per minute (120 when it has no clear beat);
+    /// `None` for a still.
     pub tempo_bpm: Option<f32>,
+    /// Beats found in the part of the clip the animation follows; 0 for a still.
     pub beats: usize,
+    /// Notes for the user about what was done differently from what was asked (a clip cut to the
+    /// loop limit, a size lowered to fit, a low SSIM, …); empty when all went as asked.
     pub warnings: Vec<String>,
 }
 
@@ -173,6 +207,10 @@ pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport>
 }
 
 /// Render `req`'s sticker, its VP9 encodes on as many threads as `threads` holds when each starts.
+///
+/// Long because it is the sticker's one sequence (settings from the platform, load, shape, measure
+/// the clip, render, fit, write), whose steps share the resolved settings; each step is a call into
+/// `art`.
 pub fn cover_on(
     req: &CoverRequest,
     progress: &dyn Progress,

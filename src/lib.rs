@@ -3,12 +3,12 @@
 //!
 //! The library holds all the work; the `soundsticker` binary only parses arguments, reports progress
 //! and prints. Each stage is usable on its own:
-//! - [`probe`] reads what a master is; [`clip`] cuts, normalises and encodes a sound sticker from it
+//! - [`probe()`] reads what a master is; [`clip()`] cuts, normalises and encodes a sound sticker from it
 //!   ([`ClipRequest`], [`ClipOptions`]);
-//! - [`cover`] renders an animated sticker from cover art driven by a clip's audio, fitted under a
+//! - [`cover()`] renders an animated sticker from cover art driven by a clip's audio, fitted under a
 //!   platform's limits ([`CoverRequest`], [`CoverOptions`]);
-//! - [`pack::build`] makes every platform's pack from a manifest, [`pack::validate`] checks any pack,
-//!   [`pack::init`] scaffolds a manifest.
+//! - [`pack::build()`] makes every platform's pack from a manifest, [`pack::validate()`] checks any pack,
+//!   [`pack::init()`] scaffolds a manifest.
 //!
 //! The lower stages are public as namespaces for tools that need them: [`audio`] (decoding and the
 //! PCM they pass on) and [`art`] (animations, image encoders, the byte-cap fitter, SSIM).

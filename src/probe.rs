@@ -14,19 +14,31 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct ProbeReport {
+    /// The file probed.
     pub path: PathBuf,
+    /// Container, as its short name (`flac`, `wave`, `ogg`, `isomp4`, …).
     pub container: String,
+    /// Codec, as its short name (`flac`, `mp3`, `aac`, `opus`, …).
     pub codec: String,
+    /// Decoded sample rate in Hz.
     pub sample_rate: u32,
+    /// Number of decoded channels.
     pub channels: usize,
+    /// Speaker of each channel in order, as short labels (`FL`, `FR`, `FC`, `LFE`, …; `?` when
+    /// unknown).
     pub channel_layout: Vec<&'static str>,
+    /// Bits per sample of the coded audio; `None` for formats without one (lossy codecs).
     pub bits_per_sample: Option<u32>,
     /// Exact decoded length in frames (delay and padding removed).
     pub duration_frames: u64,
+    /// Exact decoded length in seconds.
     pub duration_s: f64,
     /// `MM:SS.mmm` or `HH:MM:SS.mmm`.
     pub duration: String,
+    /// Title, artist, album and ISRC as tagged in the file.
     pub tags: Tags,
+    /// Loudness of the whole file: integrated, range, sample and true peak, momentary and
+    /// short-term maxima.
     pub loudness: LoudnessStats,
 }
 

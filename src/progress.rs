@@ -4,11 +4,19 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Stage {
+    /// Reading the input: decoding a master's range for a clip, or loading cover art.
     Decode,
+    /// Converting the clip's channels, resampling it to the output rate and applying the fades.
     Resample,
+    /// Applying the clip's gain and true-peak limiting (again on each correction pass).
     Normalise,
+    /// Encoding the output: a clip's Ogg Opus or WAV, or a cover's image fitted under its byte
+    /// cap.
     Encode,
+    /// Decoding the encoded clip and measuring its loudness and true peak against the targets.
     Verify,
+    /// Measuring audio: a whole master's loudness (`probe`, or a clip normalised to the master),
+    /// or the clip features that drive a cover's animation.
     Measure,
     /// Drawing the animated cover.
     Render,

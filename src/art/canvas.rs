@@ -10,9 +10,16 @@ use serde::Serialize;
 #[non_exhaustive]
 pub enum Fit {
     /// Fill the canvas and crop the overflow around `focus` (0..1 in each axis; 0.5,0.5 is the centre).
-    Cover { focus: (f32, f32) },
+    Cover {
+        /// Which part of the overflowing art is kept, as `(x, y)` each 0..1: 0 keeps the left
+        /// (top) edge, 1 the right (bottom) edge; `(0.5, 0.5)`, the default, keeps the centre.
+        focus: (f32, f32),
+    },
     /// Show the whole art, with `background` around it.
-    Contain { background: Background },
+    Contain {
+        /// What fills the canvas around the art.
+        background: Background,
+    },
 }
 
 impl Default for Fit {

@@ -2,7 +2,7 @@
 //! styles, and the image encoders with byte-cap fitting.
 //!
 //! Public as a namespace for tools that work on sticker images: an [`Animation`] is encoded by the
-//! [`Codec`] of its format ([`codec`]), fitted under a byte cap by [`fit`], decoded back by
+//! [`Codec`] of its format ([`codec()`]), fitted under a byte cap by [`fit()`], decoded back by
 //! [`decode`], and compared with its render by [`ssim`] / [`mean_ssim`].
 
 pub(crate) mod canvas;

@@ -11,9 +11,12 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Shape {
+    /// A plain square with sharp corners.
     Square,
+    /// A square with rounded corners (radius 18% of the side).
     #[default]
     Rounded,
+    /// A circle inscribed in the canvas.
     Circle,
 }
 

@@ -44,6 +44,9 @@ pub struct OggOpus {
 }
 
 /// Encode 48 kHz mono or stereo `pcm` with the given comments (vendor string included).
+///
+/// Long because the Ogg page layout (header pages, one page a second, the end granule that trims the
+/// padding) is one sequence over the encoder's packets; each step is a few lines of it.
 pub fn encode(pcm: &Pcm, settings: OpusSettings, comments: &Comments) -> Result<OggOpus> {
     let channels = pcm.channels();
     if pcm.rate != 48_000 || !(1..=2).contains(&channels) {

@@ -40,6 +40,8 @@ fn flags_of(command: &Command) -> impl Fn(Setting) -> String + use<> {
     }
 }
 
+/// Long because it is one arm per command, each turning arguments into a library call and printing
+/// its report; the arguments' parsing lives in `args`.
 fn run_command(cli: Cli) -> Result<ExitCode, Error> {
     let show_progress = !cli.quiet && !cli.json && progress_bar::interactive();
     let mode = progress_mode(&cli);

@@ -53,10 +53,16 @@ impl ClipRequest {
 /// Where the clip came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct RangeReport {
+    /// Start of the clip in the master, as a timecode (`MM:SS.mmm`, or `HH:MM:SS.mmm` from an
+    /// hour on).
     pub start: String,
+    /// End of the clip in the master (exclusive), as a timecode like `start`.
     pub end: String,
+    /// First frame of the clip in the master, at `source_rate`.
     pub start_frame: u64,
+    /// Frame just after the clip's last one in the master (exclusive), at `source_rate`.
     pub end_frame: u64,
+    /// Sample rate of the master in Hz, the rate `start_frame` and `end_frame` count at.
     pub source_rate: u32,
 }
 
@@ -64,20 +70,33 @@ pub struct RangeReport {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct ClipReport {
+    /// The master the clip was cut from ([`ClipRequest::input`]).
     pub source: PathBuf,
+    /// The clip file written ([`ClipRequest::output`]).
     pub output: PathBuf,
+    /// Container of the master, as its short name (`flac`, `wave`, `ogg`, `isomp4`, …).
     pub container: String,
+    /// Codec of the master, as its short name (`flac`, `mp3`, `aac`, `opus`, …).
     pub codec: String,
+    /// Where in the master the clip was cut.
     pub range: RangeReport,
     /// Output duration in seconds and frames at the output rate.
     pub duration_s: f64,
+    /// Output length in frames at `sample_rate`.
     pub frames: u64,
+    /// Sample rate of the output file in Hz (always 48000 for Ogg Opus).
     pub sample_rate: u32,
+    /// Channel counts in and out, and whether an out-of-phase stereo master fell back to one
+    /// channel.
     pub channels: ChannelReport,
     /// Frames the decoder produced to get the clip (shows that seeking skipped the rest of the master).
     pub decoded_frames: u64,
+    /// Loudness targets, gain, limiting and what the decoded output measured.
     pub loudness: LoudnessReport,
+    /// Format, bitrate and size of the written file.
     pub encoding: EncodingReport,
+    /// Notes for the user about what was done differently from what was asked (a silent master,
+    /// a missed loudness target, a surround downmix, …); empty when all went as asked.
     pub warnings: Vec<String>,
 }
 

@@ -29,7 +29,10 @@ pub enum OutputFormat {
     /// RFC 7845 Ogg Opus (`.ogg`, `.opus`).
     OggOpus,
     /// PCM WAV (`.wav`) with this many bits per sample (16 or 24).
-    Wav { bits: u16 },
+    Wav {
+        /// Bits per sample, 16 or 24 (from [`ClipOptions::wav_bits`]).
+        bits: u16,
+    },
 }
 
 impl OutputFormat {
@@ -64,12 +67,20 @@ pub struct ClipOptions {
     pub end: Option<Timecode>,
     /// Length, as an alternative to `end`.
     pub duration: Option<Timecode>,
+    /// Length of the fade-in at the start of the clip (shrunk with `fade_out` to fit a short
+    /// clip). Default: 10 ms.
     pub fade_in: Timecode,
+    /// Length of the fade-out at the end of the clip. Default: 50 ms.
     pub fade_out: Timecode,
+    /// Shape of both fades. Default: [`FadeCurve::Sine`].
     pub fade_curve: FadeCurve,
+    /// Channel count of the output: mono, stereo, or as the master. `Keep` of a surround master
+    /// becomes stereo for Ogg Opus, with a warning. Default: [`ChannelMode::Keep`].
     pub channels: ChannelMode,
     /// Integrated loudness target in LUFS; `None` leaves the level alone.
     pub loudness_lufs: Option<f64>,
+    /// Whether `loudness_lufs` is reached by the clip itself or by the whole master (keeping clips
+    /// of one track at their relative levels). Default: [`LoudnessRef::Clip`].
     pub loudness_ref: LoudnessRef,
     /// True-peak ceiling in dBTP; `None` turns the limiter off.
     pub true_peak_dbtp: Option<f64>,
@@ -81,8 +92,14 @@ pub struct ClipOptions {
     pub bitrate: Option<u32>,
     /// Hard cap on the output file size.
     pub max_bytes: Option<u64>,
+    /// TITLE tag written into the clip (Ogg Opus only; a WAV carries no tags); `None` copies the
+    /// master's. Default: `None`.
     pub title: Option<String>,
+    /// ARTIST tag written into the clip (Ogg Opus only); `None` copies the master's.
+    /// Default: `None`.
     pub artist: Option<String>,
+    /// ALBUM tag written into the clip (Ogg Opus only); `None` copies the master's.
+    /// Default: `None`.
     pub album: Option<String>,
     /// Cover picture to embed in OpusTags.
     pub picture: Option<PathBuf>,

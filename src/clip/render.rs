@@ -37,17 +37,27 @@ const CAP_MONO_BPS: u32 = 128_000;
 /// Loudness figures of the finished clip.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoudnessReport {
+    /// Integrated loudness target, LUFS ([`ClipOptions::loudness_lufs`]); `None` when the level
+    /// was left alone.
     pub target_lufs: Option<f64>,
+    /// Whether the target was reached by the clip or by the whole master
+    /// ([`ClipOptions::loudness_ref`]).
     pub reference: LoudnessRef,
     /// The clip's loudness before any gain.
     pub clip_lufs: Option<f64>,
     /// The whole master's loudness, with `reference: master`.
     pub master_lufs: Option<f64>,
+    /// Gain applied to the clip before the limiter, dB (the loudness gain plus any make-up for
+    /// what the limiter takes); 0 with no target.
     pub gain_db: f64,
+    /// True-peak ceiling the limiter held, dBTP ([`ClipOptions::true_peak_dbtp`]); `None` when
+    /// the limiter was off.
     pub true_peak_ceiling_dbtp: Option<f64>,
+    /// How hard the limiter worked on the final pass.
     pub limiter: LimiterReport,
     /// Measured on the decoded output file.
     pub achieved_lufs: Option<f64>,
+    /// True peak of the decoded output file, dBTP; `None` when it is silent.
     pub achieved_true_peak_dbtp: Option<f64>,
     /// Encodes made (1 + corrections).
     pub passes: u32,
@@ -56,12 +66,18 @@ pub struct LoudnessReport {
 /// Encoding figures of the finished clip.
 #[derive(Debug, Clone, Serialize)]
 pub struct EncodingReport {
+    /// The format written, from the output file's extension.
     pub format: OutputFormat,
+    /// Opus bitrate of the final encode, bit/s; `None` for WAV.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bitrate_bps: Option<u32>,
+    /// Opus VBR mode: `"constrained"` under a byte cap, `"free"` without one; `None` for WAV.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vbr: Option<&'static str>,
+    /// Size of the written file in bytes.
     pub bytes: u64,
+    /// The byte cap the file was held under ([`ClipOptions::max_bytes`]); `None` when there was
+    /// none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
 }
@@ -75,6 +91,9 @@ pub struct Rendered {
 }
 
 /// Normalise, limit, encode and verify `pcm` (already at the output rate, channels and fades).
+///
+/// Long because normalising, limiting, encoding and re-measuring share the figures the report
+/// collects; each step is a call into `audio`.
 pub fn render(
     pcm: &Pcm,
     opts: &ClipOptions,

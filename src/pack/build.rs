@@ -49,6 +49,10 @@ pub struct BuildOptions {
 }
 
 /// Build the packs of the manifest at `manifest_path`.
+///
+/// Long because it is the build's one sequence (check, stage, render, assemble or shard, validate,
+/// swap into place), which shares the staging folder and the cache between its steps; each step is a
+/// call into its own module.
 pub fn build(
     manifest_path: &Path,
     opts: &BuildOptions,

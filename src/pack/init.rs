@@ -168,6 +168,10 @@ fn id_from(stem: &str, taken: &[String]) -> String {
 
 /// Write `dir/pack.json` and return its path. Masters are the audio files in `dir`; the first image is
 /// the pack cover, and an image with a master's name becomes that sticker's cover.
+///
+/// Long because it is the scaffold's one pass: find masters and art, pick each master's windows,
+/// name the stickers and check the result before writing; each step is a helper call or a refusal
+/// with its message.
 pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
     let target = dir.join("pack.json");
     if target.exists() && !opts.force {

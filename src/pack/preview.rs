@@ -80,6 +80,8 @@ figcaption{font-size:.85em;color:#444}figcaption b{text-transform:capitalize}\
 .warn{color:#8a4b00;background:#fff4e0;border-radius:6px;padding:.4em .8em;margin:.8em 0 0}";
 
 /// The page for a build in `root`.
+///
+/// Long because it is the page's HTML, written in order; the per-sticker cards are a helper.
 pub fn page(
     manifest: &Manifest,
     platforms: &[Platform],

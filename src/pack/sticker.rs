@@ -287,6 +287,10 @@ pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<Stick
 }
 
 /// `build_sticker`, with errors still naming the library's settings.
+///
+/// Long because each target's sound, image and still share the sticker's decoded range and the
+/// files already made (`Sticker`), and the report collects all three; the making is in `Sticker`'s
+/// methods.
 fn build_sticker_targets(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
     let m = job.m;
     let s = &m.manifest.stickers[index];

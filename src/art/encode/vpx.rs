@@ -37,6 +37,9 @@ pub(super) struct Encoder {
 impl Encoder {
     /// An encoder of `width`×`height` frames at `fps_num`/`fps_den` frames per second, constant quality
     /// level `cq`, on `threads` threads.
+    ///
+    /// Long because libvpx's configuration is a list of fields and controls set one by one on its C
+    /// structs, each checked; nothing in it branches much.
     pub(super) fn new(
         width: u32,
         height: u32,

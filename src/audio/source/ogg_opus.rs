@@ -147,6 +147,9 @@ impl Decode for OpusSource {
 
     /// Decode frames `start..end` at 48 kHz. Packets ending more than 80 ms before `start` are only
     /// demuxed, never decoded.
+    ///
+    /// Long because the demuxer's state (decoding or skipping, the pre-skip, the stream serial) is
+    /// shared by every page of the loop; splitting it would pass that state around.
     fn stream(&mut self, start: u64, end: Option<u64>, sink: &mut Sink<'_>) -> Result<StreamStats> {
         let channels = usize::from(self.head.channels);
         let opus_channels = if channels == 1 {

@@ -35,6 +35,9 @@ pub struct SymphoniaSource {
 
 impl SymphoniaSource {
     /// Probe `path` with symphonia and open its default audio track for decoding.
+    ///
+    /// Long because symphonia's probe, track choice, decoder set-up and the edit lists of MP4 files
+    /// each need their own error message; it reads top to bottom as those steps.
     pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
         let mss = MediaSourceStream::new(Box::new(file), Default::default());

@@ -12,6 +12,9 @@ use crate::timecode::Timecode;
 const STILL_IN_A_PACK: &str = "`still` makes a static image, but a sound sticker's image moves with its sound; use pulse, vinyl, wave or bars";
 
 /// Checks that need more than the JSON's shape.
+///
+/// Long because it is the list of the manifest's rules, one `report` each, in the order of the
+/// document; settings, images and ranges have their own functions.
 pub(super) fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) {
     let man = &m.manifest;
     let text_field = |value: &str, pointer: &str, report: &mut dyn FnMut(String, String)| {

@@ -92,6 +92,9 @@ impl Checker {
     }
 
     /// Check a sticker image against the platform table.
+    ///
+    /// Long because the platform table has many rules per image (format, size, bytes, frames,
+    /// duration, frame rate, palette), each a `fail` with the figures found.
     fn image(&mut self, name: &str) -> Option<ImageFacts> {
         let rules = self.platform.sticker_rules();
         let src = rules.source;

@@ -11,6 +11,8 @@ const TG_VOICE: SoundRule = SoundRule {
     source: "Telegram Bot API sendVoice: Ogg Opus, bots send up to 50 MB",
 };
 
+/// Long because Telegram's set rules are a list (name, title, count, per-sticker emojis and
+/// keywords), each a `fail` with its source.
 pub(super) fn check(c: &mut Checker) {
     let Some(set) = c.read_json("set.json", TG_SOURCE) else {
         return;

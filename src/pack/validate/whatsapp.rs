@@ -11,6 +11,9 @@ const WA_VOICE: SoundRule = SoundRule {
     source: "WhatsApp voice notes: mono Ogg Opus, at most 16 MB (platforms.md)",
 };
 
+/// Long because WhatsApp's own validator is a list of rules (counts, lengths, identifiers, links,
+/// flags), each a `fail` with its source, for both layouts; the contents' JSON shape and the tray have
+/// their own functions.
 pub(super) fn check(c: &mut Checker) {
     if !c.root.join("contents.json").exists() {
         // A third-party .wastickers archive: stickers, tray.png, title.txt, author.txt.
