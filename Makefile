@@ -57,6 +57,8 @@ demo: build
 # Unit tests, then the integration tests: one binary, tests/it (alone: cargo test --release --test it).
 test: deps
 	$(CARGO) test --release --locked
+	@echo "--- the library without the command line's crates (the cli feature)"
+	$(CARGO) build --release --locked --lib --no-default-features
 
 lint:
 	$(CARGO) fmt --check
