@@ -17,10 +17,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 /// Bumped whenever the meaning of an entry changes, or the encoders make different files from the same
-/// settings (2: VP9 at realtime speed 4 by default, WebP fits with sampled ratios; 3: palette APNGs for
-/// Discord; 4: fits stop at enough SSIM, and entries record what set the quality; 5: WebP SSIM lines
-/// decoded frames up with the encoded ones, so WebP fits stop at enough SSIM where they reach it; 6: the
-/// pulse holds still through envelope jitter, and smeared WebP fits try half the frame rate).
+/// settings, so that no build copies a file an older version made. Each version's reason is in
+/// `docs/design.md` ("The build cache").
 const FORMAT: &str = "soundsticker-cache-6";
 
 /// Entries unused for this long are removed at the end of a build.

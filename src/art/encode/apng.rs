@@ -3,9 +3,8 @@
 //!   qualities), which DEFLATE then compresses far better; 100 is lossless. Signal needs this: palette
 //!   APNGs reportedly do not animate on Signal for iOS.
 //! - one palette for the whole animation (`palette`), whose knob is the number of colours. Under a byte
-//!   cap it usually keeps far more detail: eight bench covers fitted to Discord's 512 KiB went from mean
-//!   SSIM 0.877 to 0.977, two photographs from 0.69-0.75 to 0.96-0.99 (the fitter still checks a roomy
-//!   palette fit of smooth gradients against truecolour).
+//!   cap it usually keeps far more detail (docs/design.md, "Encoders"); the fitter still checks a roomy
+//!   palette fit of smooth gradients against truecolour.
 
 use super::Animation;
 use super::DecodedFrames;
@@ -169,10 +168,8 @@ fn fail(e: png::EncodingError) -> Error {
     }
 }
 
-/// Colours of a palette for a quality of 0..=100: 16 to 256, the transparent entry included. (Fitted to
-/// Discord, eight bench covers and, with two clips each, two photographs and the two demo covers all
-/// fitted with a floor of 16 colours, the photos at SSIM 0.96-0.98; with a floor of 96 the photos did
-/// not fit at all.)
+/// Colours of a palette for a quality of 0..=100: 16 to 256, the transparent entry included. The floor
+/// of 16 lets photographs fit Discord's cap (docs/design.md, "Encoders").
 pub fn colours_for_quality(quality: f32) -> usize {
     (16.0 + 240.0 * (quality.clamp(0.0, 100.0) / 100.0)).round() as usize
 }

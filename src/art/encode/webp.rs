@@ -58,11 +58,11 @@ fn config(s: WebpSettings) -> Result<sys::WebPConfig> {
         // Lossy alpha at a quality tied to the colour quality: soft edges and glows are most of the
         // bytes of a sticker with transparency, and ffmpeg's libwebp wrapper never lowers it.
         cfg.alpha_quality = (s.quality + 25.0).clamp(40.0, 100.0) as i32;
-        // Fast alpha filtering (one predictor, chosen by estimate): best filtering codes the alpha plane
-        // once per predictor, which cost a third of a method-4 encode and gave byte-identical files on
-        // the bench covers. At alpha qualities up to 70 libwebp quantises alpha to at most 16 levels,
-        // where its fast filtering always picks no filter (alpha_enc.c, GetFilterMap): asking for none
-        // there makes the same file without counting the plane's colours first.
+        // Fast alpha filtering (one predictor, chosen by estimate) rather than best (every predictor):
+        // the same files for far less time (docs/design.md, "Encoders"). At alpha qualities up to 70
+        // libwebp quantises alpha to at most 16 levels, where its fast filtering always picks no
+        // filter (alpha_enc.c, GetFilterMap): asking for none there makes the same file without
+        // counting the plane's colours first.
         cfg.alpha_filtering = if cfg.alpha_quality <= 70 { 0 } else { 1 };
     }
     // SAFETY: cfg is a valid, initialised config.

@@ -362,8 +362,7 @@ impl<'a> Renderer<'a> {
     /// A pulse frame: the glow, and over it the art already scaled (`art_at`), composited without
     /// resampling: scaling is the costly part of a frame, and the pulse has a few scales for many
     /// frames. Frames come out at PSNR 56 dB against drawing the art straight onto the glow (8-bit
-    /// rounding of the scaled art). This and the outline search skipping far pixels (`shape::stroke`)
-    /// took a 10-sticker pack 1.5-2 % less CPU.
+    /// rounding of the scaled art).
     fn pulse(&self, canvas: &mut Pixmap, glow: f32, art: &Pixmap) {
         self.glow(canvas, self.centre(), glow);
         canvas.draw_pixmap(
