@@ -75,21 +75,23 @@ pub struct CoverOptions {
 
 impl Default for CoverOptions {
     fn default() -> Self {
+        // The encoder's own defaults: one place says what quality and effort a sticker starts from.
+        let encoder = EncodeSettings::default();
         CoverOptions {
-            style: Style::Pulse,
+            style: Style::default(),
             platform: None,
             format: None,
             size: None,
             fps: None,
             max_duration: None,
             max_bytes: None,
-            quality: 80.0,
-            lossless: false,
-            method: 4,
+            quality: encoder.quality,
+            lossless: encoder.lossless,
+            method: encoder.method,
             palette: None,
             enough_ssim: Some(DEFAULT_ENOUGH_SSIM),
             fit: Fit::default(),
-            shape: Shape::Rounded,
+            shape: Shape::default(),
             outline: 8,
             margin: 8,
             frames_dir: None,
