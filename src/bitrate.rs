@@ -53,7 +53,7 @@ impl FromStr for Bitrate {
 impl fmt::Display for Bitrate {
     /// Whole thousands as `96k`, anything else in bit/s.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
+        if self.0.is_multiple_of(1000) {
             write!(f, "{}k", self.0 / 1000)
         } else {
             write!(f, "{}", self.0)

@@ -67,9 +67,9 @@ impl Timecode {
     /// The shortest usual way to type this time: whole seconds as `4`, under a second as `10ms`,
     /// anything else as [`Timecode::to_exact_string`] (for showing defaults).
     pub fn to_short_string(self) -> String {
-        if self.nanos % NANOS_PER_SEC == 0 {
+        if self.nanos.is_multiple_of(NANOS_PER_SEC) {
             format!("{}", self.nanos / NANOS_PER_SEC)
-        } else if self.nanos < NANOS_PER_SEC && self.nanos % 1_000_000 == 0 {
+        } else if self.nanos < NANOS_PER_SEC && self.nanos.is_multiple_of(1_000_000) {
             format!("{}ms", self.nanos / 1_000_000)
         } else {
             self.to_exact_string()
@@ -79,7 +79,7 @@ impl Timecode {
     /// Exact text for this time: the clock form where it is exact to the millisecond, else decimal
     /// seconds to the nanosecond (what serialisation writes, so a manifest round-trips unchanged).
     pub fn to_exact_string(self) -> String {
-        if self.nanos % 1_000_000 == 0 {
+        if self.nanos.is_multiple_of(1_000_000) {
             return self.to_string();
         }
         let secs = format!(
