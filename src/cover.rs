@@ -14,7 +14,7 @@ use crate::audio::pcm::Pcm;
 use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result, Setting};
 use crate::output::{file_label, reserve};
-use crate::platform::{ImageKind, Platform};
+use crate::platform::{ImageKind, Platform, StickerRules};
 use crate::progress::{Progress, Stage};
 use crate::timecode::Timecode;
 use serde::Serialize;
@@ -202,22 +202,21 @@ fn load_audio(path: &Path) -> Result<Pcm> {
     Ok(channels::convert(pcm, ChannelMode::Mono).0)
 }
 
-/// Render, encode, fit and write one cover sticker.
-/// Render `req`'s sticker, its VP9 encodes on two threads each.
-pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport> {
-    cover_on(req, progress, &Threads::default())
+/// A request's settings with the platform's rules and the built-in fallbacks filled in, checked.
+struct Resolved {
+    rules: Option<&'static StickerRules>,
+    animated: bool,
+    format: ImageKind,
+    /// Canvas side, px.
+    size: u32,
+    fps: f64,
+    max_bytes: Option<u64>,
+    /// Longest loop, ms.
+    max_ms: u32,
 }
 
-/// Render `req`'s sticker, its VP9 encodes on as many threads as `threads` holds when each starts.
-///
-/// Long because it is the sticker's one sequence (settings from the platform, load, shape, measure
-/// the clip, render, fit, write), whose steps share the resolved settings; each step is a call into
-/// `art`.
-pub fn cover_on(
-    req: &CoverRequest,
-    progress: &dyn Progress,
-    threads: &Threads,
-) -> Result<CoverReport> {
+/// Fill in `req`'s unset settings from its platform (else the built-in fallbacks) and check them.
+fn resolve(req: &CoverRequest) -> Result<Resolved> {
     let o = &req.options;
     let rules = o.platform.map(Platform::sticker_rules);
     let animated = o.style != Style::Still;
@@ -278,6 +277,41 @@ pub fn cover_on(
         .map(|t| (t.as_nanos() / 1_000_000) as u32)
         .or(rules.map(|r| r.max_duration_ms))
         .unwrap_or(10_000);
+    Ok(Resolved {
+        rules,
+        animated,
+        format,
+        size,
+        fps,
+        max_bytes,
+        max_ms,
+    })
+}
+
+/// Render, encode, fit and write one cover sticker (its VP9 encodes on two threads each).
+pub fn cover(req: &CoverRequest, progress: &dyn Progress) -> Result<CoverReport> {
+    cover_on(req, progress, &Threads::default())
+}
+
+/// Render `req`'s sticker, its VP9 encodes on as many threads as `threads` holds when each starts.
+///
+/// Long because it is the sticker's one sequence (load, shape, measure the clip, render, fit,
+/// write), whose steps share the resolved settings; each step is a call into `art`.
+pub fn cover_on(
+    req: &CoverRequest,
+    progress: &dyn Progress,
+    threads: &Threads,
+) -> Result<CoverReport> {
+    let o = &req.options;
+    let Resolved {
+        rules,
+        animated,
+        format,
+        size,
+        fps,
+        max_bytes,
+        max_ms,
+    } = resolve(req)?;
     let mut inputs = vec![req.cover.as_path()];
     inputs.extend(req.audio.as_deref());
     let out_file = reserve(&req.output, &inputs)?;
