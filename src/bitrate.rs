@@ -46,7 +46,13 @@ impl FromStr for Bitrate {
         if !(v.is_finite() && v > 0.0) {
             return Err(format!("`{text}` is not a positive bitrate"));
         }
-        Ok(Bitrate((v * mult).round().min(f64::from(u32::MAX)) as u32))
+        let bps = (v * mult).round();
+        if bps > f64::from(u32::MAX) {
+            return Err(format!(
+                "`{text}` is too large a bitrate; write e.g. 64k or 96000"
+            ));
+        }
+        Ok(Bitrate(bps as u32))
     }
 }
 
@@ -102,6 +108,10 @@ mod tests {
         assert_eq!(bps("0.5M"), Ok(500_000));
         assert!(bps("fast").is_err());
         assert!(bps("-5k").is_err());
+        assert!(
+            bps("1000000000000000000000").is_err(),
+            "over u32: refused, not saturated"
+        );
     }
 
     #[test]

@@ -169,6 +169,7 @@ fn format_issues(issues: &[ManifestIssue]) -> String {
 
 /// One problem found in a pack manifest, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct ManifestIssue {
     /// JSON pointer of the field at fault (`""` for the whole document).
     pub pointer: String,
@@ -345,10 +346,12 @@ impl Error {
         }
     }
 
-    /// The setting this error blames, if any: for a front end to name it its own way.
+    /// The setting this error blames, if any: for a front end to name it its own way (a byte budget
+    /// that cannot be met blames the cap).
     pub fn blamed_setting(&self) -> Option<Setting> {
         match self {
             Error::Setting { setting, .. } => Some(*setting),
+            Error::Budget { .. } => Some(Setting::MaxBytes),
             _ => None,
         }
     }

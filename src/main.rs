@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let json = args.json;
     match cli::run(args) {
         Ok(code) => code,
-        Err(err) => {
+        Err(cli::Failure { error: err, hint }) => {
             if json {
                 // Scripts reading --json get the failure on stdout too, in the same shape every time.
                 cli::render::print_json(&cli::render::error_json(&err));
@@ -24,6 +24,9 @@ fn main() -> ExitCode {
             while let Some(s) = source {
                 eprintln!("  caused by: {s}");
                 source = s.source();
+            }
+            if let Some(hint) = hint {
+                eprintln!("  hint: {hint}");
             }
             ExitCode::from(err.exit_code())
         }

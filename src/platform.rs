@@ -40,6 +40,7 @@ pub enum ImageKind {
 /// How the canvas must be sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SizeRule {
     /// Exactly this width and height.
     Exact {

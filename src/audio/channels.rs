@@ -8,6 +8,7 @@ use serde::Serialize;
     Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChannelMode {
     /// One channel.
     Mono,
@@ -36,6 +37,7 @@ display_as_serde_name!(ChannelMode);
 
 /// What a conversion did, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ChannelReport {
     /// Channel count of the input.
     pub from: usize,

@@ -36,6 +36,7 @@ impl LimiterSettings {
 
 /// What the limiter did.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+#[non_exhaustive]
 pub struct LimiterReport {
     /// Deepest gain reduction, dB (0 when the limiter never acted).
     pub max_gain_reduction_db: f64,

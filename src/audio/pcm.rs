@@ -54,6 +54,7 @@ impl Pcm {
 /// The role of one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Speaker {
     /// Front left (`FL`).
     FrontLeft,

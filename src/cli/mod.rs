@@ -22,9 +22,25 @@ fn progress_mode(cli: &Cli) -> progress_bar::Mode {
     }
 }
 
-pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let flag_of = flags_of(&cli.command);
-    run_command(cli).map_err(|e| e.name_setting(|setting| Some(flag_of(setting))))
+    run_command(cli).map_err(|e| {
+        let error = e.name_setting(|setting| Some(flag_of(setting)));
+        // Errors that blame a setting without naming it (a byte budget that cannot be met) point
+        // at the flag that sets it.
+        let hint = error
+            .blamed_setting()
+            .map(|setting| format!("{} sets it", flag_of(setting)));
+        Failure { error, hint }
+    })
+}
+
+/// A command's error, and the flag to change when the error blames a setting it does not name.
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// e.g. "--max-bytes sets it".
+    pub hint: Option<String>,
 }
 
 /// How `command` names the library's settings: each as its flag.

@@ -52,6 +52,7 @@ impl ClipRequest {
 
 /// Where the clip came from.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RangeReport {
     /// Start of the clip in the master, as a timecode (`MM:SS.mmm`, or `HH:MM:SS.mmm` from an
     /// hour on).

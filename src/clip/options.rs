@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// Where the normalisation gain is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LoudnessRef {
     /// The clip itself reaches the target.
     #[default]

@@ -36,6 +36,7 @@ const CAP_MONO_BPS: u32 = 128_000;
 
 /// Loudness figures of the finished clip.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct LoudnessReport {
     /// Integrated loudness target, LUFS ([`ClipOptions::loudness_lufs`]); `None` when the level
     /// was left alone.
@@ -65,6 +66,7 @@ pub struct LoudnessReport {
 
 /// Encoding figures of the finished clip.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct EncodingReport {
     /// The format written, from the output file's extension.
     pub format: OutputFormat,

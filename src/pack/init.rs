@@ -178,7 +178,7 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
         return Err(Error::setting(
             Setting::Force,
             format!(
-                "{} already exists and is kept unless replacing it is asked for",
+                "{} already exists; set this to replace it",
                 target.display()
             ),
         ));

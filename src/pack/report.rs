@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// One file written for one sticker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OutputFile {
     /// `whatsapp`, `telegram`, `signal`, `discord` or `pack`.
     pub target: String,
@@ -33,6 +34,7 @@ pub struct OutputFile {
 
 /// Everything made for one sticker.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StickerReport {
     /// The sticker's id in the manifest.
     pub id: String,
@@ -48,6 +50,7 @@ pub struct StickerReport {
 
 /// How the cache served the build.
 #[derive(Debug, Clone, Serialize, Default)]
+#[non_exhaustive]
 pub struct CacheReport {
     /// The cache folder, if any.
     pub dir: Option<PathBuf>,

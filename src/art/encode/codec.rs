@@ -18,6 +18,7 @@ use crate::platform::ImageKind;
 
 /// Encoder settings common to all formats.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EncodeSettings {
     /// 0..=100: WebP quality, APNG posterisation, GIF colours, VP9 quantiser (inverted).
     pub quality: f32,

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 /// The result of fitting.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Fitted {
     /// The encoded file.
     #[serde(skip)]
@@ -54,6 +55,7 @@ pub struct Fitted {
 /// What ended a fit's search for quality.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Stop {
     /// The byte cap: a higher quality would not fit.
     Cap,

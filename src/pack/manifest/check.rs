@@ -253,7 +253,10 @@ fn check_settings(s: &StickerSettings, at: &str, report: &mut dyn FnMut(String, 
     {
         report(
             format!("{at}/bitrate"),
-            format!("`{b}` is outside what Opus encodes (6k to 510k)"),
+            format!(
+                "{} bit/s is outside what Opus encodes (6k to 510k)",
+                b.bps()
+            ),
         );
     }
     if let Some(f) = s.fps

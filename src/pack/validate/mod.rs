@@ -19,6 +19,7 @@ mod whatsapp;
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Violation {
     /// The file that breaks it, relative to the pack (or the pack itself).
     pub file: String,
