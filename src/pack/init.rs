@@ -196,6 +196,17 @@ pub fn init(dir: &Path, opts: &InitOptions) -> Result<PathBuf> {
             ),
         ));
     }
+    if let Some(twice) = opts
+        .platforms
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| opts.platforms[..i].contains(p).then_some(p))
+    {
+        return Err(Error::setting(
+            Setting::Platforms,
+            format!("`{}` is listed twice", twice.name()),
+        ));
+    }
     let masters = files_with(dir, AUDIO_EXT)?;
     let images = files_with(dir, IMAGE_EXT)?;
     if masters.is_empty() {

@@ -577,3 +577,22 @@ fn init_scaffolds_a_valid_manifest_at_the_loudest_part() {
     let res = run(&["init", p(&empty)]);
     assert_refused(&res, 2, "no audio masters");
 }
+
+#[test]
+fn init_refuses_a_platform_listed_twice_before_writing() {
+    let dir = tempdir();
+    let d = dir.path();
+    for f in ["master.flac", "cover.png"] {
+        std::fs::copy(demo(f), d.join(f)).expect("copy");
+    }
+    let p = |path: &Path| path.to_str().expect("utf-8 path").to_string();
+    let out = run(&[
+        "init",
+        &p(d),
+        "--platforms",
+        "signal,discord,signal",
+        "--force",
+    ]);
+    assert_refused(&out, 2, "--platforms: `signal` is listed twice");
+    assert!(!d.join("pack.json").exists(), "nothing written");
+}
