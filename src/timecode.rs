@@ -134,7 +134,7 @@ impl FromStr for Timecode {
 impl fmt::Display for Timecode {
     /// `HH:MM:SS.mmm`, or `MM:SS.mmm` under an hour (milliseconds rounded).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms_total = (self.nanos + 500_000) / 1_000_000;
+        let ms_total = self.nanos / 1_000_000 + u64::from(self.nanos % 1_000_000 >= 500_000);
         let (h, rem) = (ms_total / 3_600_000, ms_total % 3_600_000);
         let (m, rem) = (rem / 60_000, rem % 60_000);
         let (s, ms) = (rem / 1000, rem % 1000);
@@ -299,6 +299,11 @@ mod tests {
     #[test]
     fn displays_as_clock() {
         assert_eq!(Timecode::from_millis(83_500).to_string(), "01:23.500");
+        // The longest time shows as itself (rounding to the millisecond once wrapped it to zero).
+        assert_eq!(
+            Timecode::from_nanos(u64::MAX).to_string(),
+            "5124095:34:33.710"
+        );
         assert_eq!(Timecode::from_millis(3_723_250).to_string(), "01:02:03.250");
     }
 

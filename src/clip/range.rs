@@ -24,7 +24,7 @@ pub fn resolve(info: &SourceInfo, path: &Path, opts: &ClipOptions) -> Result<Fra
     let start_frame = opts.start.to_frames(rate);
     let end_frame = match (opts.end, opts.duration) {
         (Some(e), _) => Some(e.to_frames(rate)),
-        (None, Some(d)) => Some(start_frame + d.to_frames(rate)),
+        (None, Some(d)) => Some(start_frame.saturating_add(d.to_frames(rate))),
         (None, None) => None,
     };
     if let Some(e) = end_frame

@@ -309,7 +309,7 @@ fn check_range(m: &LoadedManifest, s: &Sticker, at: &str, report: &mut dyn FnMut
     }
     let end = match (end, duration) {
         (Some(e), _) => e,
-        (None, Some(d)) => Timecode::from_nanos(start.as_nanos() + d.as_nanos()),
+        (None, Some(d)) => Timecode::from_nanos(start.as_nanos().saturating_add(d.as_nanos())),
         _ => return,
     };
     if end <= start {
