@@ -46,6 +46,7 @@ mod cancel;
 mod clip;
 mod cover;
 mod error;
+pub mod limits;
 mod output;
 pub mod pack;
 mod platform;
