@@ -151,6 +151,16 @@ pub enum Error {
         /// The clip's length, seconds.
         duration_s: f64,
     },
+
+    /// The input is not a regular file (a device such as `/dev/zero`, a FIFO, a socket, a folder),
+    /// or is larger than a limit in [`crate::limits`]: refused without reading it.
+    #[error("{path}: {detail}")]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// What it is and what to give instead.
+        detail: String,
+    },
 }
 
 fn format_issues(issues: &[ManifestIssue]) -> String {
@@ -307,6 +317,7 @@ impl Error {
                 | Error::Setting { .. }
                 | Error::Image { .. }
                 | Error::Manifest { .. }
+                | Error::Refused { .. }
         )
     }
 
@@ -314,6 +325,12 @@ impl Error {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::NotFound {
                 path: path.to_path_buf(),
+            }
+        } else if source.kind() == std::io::ErrorKind::InvalidInput {
+            // Only open_regular makes this kind on a read: not a regular file.
+            Error::Refused {
+                path: path.to_path_buf(),
+                detail: source.to_string(),
             }
         } else {
             Error::Read {

@@ -58,8 +58,8 @@ pub const MAX_ANIMATION_FRAMES: usize = 100_000;
 pub(crate) enum Capped {
     /// The whole file, at most the cap.
     Whole(Vec<u8>),
-    /// The file holds more than the cap (at least this many bytes); nothing more was read.
-    Over(u64),
+    /// The file holds more than the cap; no more than the cap was read.
+    Over,
 }
 
 /// Read all of the regular file at `path` if it holds at most `cap` bytes. Refuses anything that is
@@ -73,8 +73,7 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> std::io::Result<Capped> {
         .take(cap.saturating_add(1))
         .read_to_end(&mut buf)?;
     if read as u64 > cap {
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        return Ok(Capped::Over(len.max(read as u64)));
+        return Ok(Capped::Over);
     }
     Ok(Capped::Whole(buf))
 }
@@ -146,6 +145,6 @@ mod tests {
         let f = dir.path().join("f");
         std::fs::write(&f, [7u8; 100]).expect("write");
         assert!(matches!(read_capped(&f, 100), Ok(Capped::Whole(v)) if v.len() == 100));
-        assert!(matches!(read_capped(&f, 99), Ok(Capped::Over(100))));
+        assert!(matches!(read_capped(&f, 99), Ok(Capped::Over)));
     }
 }

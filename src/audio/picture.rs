@@ -2,16 +2,25 @@
 //! (RFC 7845 §5.2 refers to the Vorbis/FLAC convention).
 
 use crate::error::{Error, Result};
+use crate::limits::{Capped, MAX_PICTURE_BYTES, read_capped};
 use base64::Engine;
 use image::ImageDecoder;
 use std::path::Path;
 
 /// The value of a METADATA_BLOCK_PICTURE comment holding `path` as the front cover.
 pub fn metadata_block_picture(path: &Path) -> Result<String> {
-    let data = std::fs::read(path).map_err(|e| Error::read(path, e))?;
     let bad = |detail: String| Error::Image {
         path: path.to_path_buf(),
         detail,
+    };
+    let data = match read_capped(path, MAX_PICTURE_BYTES).map_err(|e| Error::read(path, e))? {
+        Capped::Whole(data) => data,
+        Capped::Over => {
+            return Err(bad(format!(
+                "larger than {} MB; use a smaller picture",
+                MAX_PICTURE_BYTES >> 20
+            )));
+        }
     };
     let reader = image::ImageReader::new(std::io::Cursor::new(&data))
         .with_guessed_format()

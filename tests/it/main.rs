@@ -8,6 +8,7 @@ mod clip;
 mod cover;
 mod examples;
 mod formats;
+mod hostile;
 mod manifest;
 mod probe;
 mod util;
