@@ -9,7 +9,7 @@ use super::manifest;
 pub use super::report::BuildReport;
 use super::report::CacheReport;
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
-use super::staging::{Staging, check_out};
+use super::staging::{OutLock, Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
 use crate::art::encode::webm::Threads;
 use crate::cancel::CancelToken;
@@ -84,6 +84,10 @@ pub fn build(
         inputs.extend(s.cover.as_deref().map(|c| m.resolve(c)));
     }
     inputs.extend(opts.merge.iter().cloned());
+    check_out(&out, &inputs)?;
+    // One build at a time per output folder (a second one is refused at once); then the folder is
+    // checked again, as another build may have replaced it meanwhile.
+    let _lock = OutLock::acquire(&out)?;
     check_out(&out, &inputs)?;
     let staging = Staging::create(&out, &opts.cancel)?;
     let st = staging.path();
