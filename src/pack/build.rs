@@ -124,6 +124,7 @@ pub fn build(
         .filter(|&i| opts.shard.is_none_or(|s| s.holds(i)))
         .collect();
     let done = AtomicU64::new(0);
+    let damaged = Mutex::new(Vec::new());
     let job = Job {
         m: &m,
         targets: &targets,
@@ -136,6 +137,7 @@ pub fn build(
         cancel: &opts.cancel,
         done: &done,
         total: (chosen.len() * targets.len()) as u64,
+        damaged: &damaged,
     };
     let built = render_all(&job, &chosen, opts.jobs)?;
     if opts.cancel.is_cancelled() {
@@ -148,18 +150,6 @@ pub fn build(
         stickers.push(b.report);
         rendered.extend(b.rendered);
     }
-    let cache_report = CacheReport {
-        dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
-        hits: stickers.iter().map(|s| s.from_cache).sum(),
-        misses: stickers.iter().map(|s| s.encoded).sum(),
-        warning: cache.as_ref().filter(|c| c.failed()).map(|c| {
-            format!(
-                "could not write the cache folder {}; this build kept nothing for the next (choose another cache folder)",
-                c.dir().display()
-            )
-        }),
-    };
-
     let (files, preview) = if let Some(shard) = opts.shard {
         let info = ShardInfo {
             identifier: m.manifest.identifier.clone(),
@@ -185,6 +175,7 @@ pub fn build(
             rendered: &rendered,
             cache: cache.as_ref(),
             hashes: &hashes,
+            damaged: &damaged,
         };
         let mut files = assembly.write()?;
         assembly.validate()?;
@@ -199,6 +190,28 @@ pub fn build(
     if opts.cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
+
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some(c) = cache.as_ref().filter(|c| c.failed()) {
+        warnings.push(format!(
+            "could not write the cache folder {}; this build kept nothing for the next (choose another cache folder)",
+            c.dir().display()
+        ));
+    }
+    let mut damaged = damaged.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !damaged.is_empty() {
+        damaged.sort();
+        warnings.push(format!(
+            "damaged cached files (their SHA-256 no longer matched what was stored) were rendered again: {}",
+            damaged.join(", ")
+        ));
+    }
+    let cache_report = CacheReport {
+        dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
+        hits: stickers.iter().map(|s| s.from_cache).sum(),
+        misses: stickers.iter().map(|s| s.encoded).sum(),
+        warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
+    };
 
     // Report paths inside the final folder.
     let staged = st.to_path_buf();
