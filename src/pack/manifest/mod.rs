@@ -450,3 +450,101 @@ fn did_you_mean(detail: &str) -> Option<String> {
         .min()?;
     (best.0 <= 3).then(|| format!("; did you mean `{}`?", best.1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{
+  "name": "T", "identifier": "t", "publisher": "L", "cover": "c.png",
+  "platforms": ["whatsapp", "telegram"], "telegram": { "bot_username": "t_bot" },
+  "defaults": { "fps": 10, "bitrate": "64k", "fade_in": "10ms" },
+  "stickers": [
+    { "id": "a", "master": "m.flac", "start": "1:02.5", "duration": "2", "emojis": ["🎵"],
+      "keywords": ["x", "é"], "settings": { "style": "wave" } }
+  ]
+}"#;
+
+    /// A small fuzz run on stable: mutations of a manifest through the loader (no files: its folder
+    /// does not exist) and the line:column scanner. Nothing may panic, and every refusal names a
+    /// place inside the text.
+    #[test]
+    fn mutated_manifests_never_panic() {
+        let path = Path::new("/nonexistent-soundsticker-dir/pack.json");
+        let alphabet: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b":",
+            b",",
+            b"\\",
+            b"\\u",
+            b"1e999",
+            b"-",
+            b"\xC3",
+            b"\xE9",
+            b"\xEF\xBB\xBF",
+            b"null",
+            b" ",
+            b"\n",
+            b"~1",
+            b"/",
+            b"\"stickers\"",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pointers = [
+            "",
+            "/stickers",
+            "/stickers/0/keywords/1",
+            "/telegram/bot_username",
+        ];
+        for _ in 0..3000 {
+            let mut bytes = GOOD.as_bytes().to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % (bytes.len() + 1);
+                match next() % 3 {
+                    0 => bytes.truncate(at),
+                    1 => {
+                        let piece = alphabet[(next() as usize) % alphabet.len()];
+                        bytes.splice(at..at, piece.iter().copied());
+                    }
+                    _ => {
+                        if at < bytes.len() {
+                            bytes[at] ^= 1 << (next() % 8);
+                        }
+                    }
+                }
+            }
+            if let Err(Error::Manifest { issues, .. }) = load_bytes(path, &bytes, &[]) {
+                let lines = bytes.split(|&b| b == b'\n').count();
+                for issue in issues {
+                    assert!(issue.line <= lines.max(1), "{issue:?}");
+                }
+            }
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                let _ = locate_all(text, &pointers);
+            }
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_bad_utf8_is_placed() {
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(GOOD.as_bytes());
+        assert!(parse(text_of(&bom).expect("text")).is_ok());
+        let mut bad = GOOD.as_bytes().to_vec();
+        let at = GOOD.find("\"t_bot\"").expect("bot") + 1;
+        bad[at] = 0xFF;
+        let issue = text_of(&bad).expect_err("not UTF-8");
+        assert_eq!((issue.line, issue.column), (3, 73));
+        assert!(issue.detail.contains("not UTF-8"));
+    }
+}
