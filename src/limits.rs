@@ -32,6 +32,9 @@ pub const MAX_STICKERS: usize = 1_000;
 pub const MAX_KEYWORDS: usize = 64;
 /// Longest text field in a manifest, characters (names, titles, keywords).
 pub const MAX_TEXT_CHARS: usize = 1_024;
+/// Largest `.soundsticker-output` list of an earlier build's output folder read before replacing it
+/// (a build of 1000 stickers for every platform lists about 15 000 paths, well under 1 MB).
+pub const MAX_OUTPUT_LIST_BYTES: u64 = 4 << 20;
 /// Largest JSON file of a pack being validated, bytes (`contents.json`, `meta.json`, …).
 pub const MAX_PACK_JSON_BYTES: u64 = 1 << 20;
 /// Deepest JSON nesting anywhere (serde_json's own recursion limit is 128).

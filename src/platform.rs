@@ -179,6 +179,72 @@ pub const STICKER_RULES: &[StickerRules] = &[
     },
 ];
 
+/// How many stickers one pack of a platform holds (a Telegram "set"). A manifest is checked against
+/// these when it is loaded, before anything is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PackRules {
+    /// The platform these rules are for.
+    pub platform: Platform,
+    /// The platform's name as its users write it.
+    pub title: &'static str,
+    /// What the platform calls a pack.
+    pub unit: &'static str,
+    /// Fewest stickers in one pack.
+    pub min_stickers: usize,
+    /// Most stickers in one pack, where the platform has such a rule.
+    pub max_stickers: Option<usize>,
+    /// Whether a build splits a longer list into several packs of at most `max_stickers` (WhatsApp)
+    /// instead of refusing it.
+    pub splits: bool,
+    /// Where the numbers come from.
+    pub source: &'static str,
+}
+
+/// WhatsApp: at most this many stickers per pack; a build splits bigger lists into numbered packs.
+pub(crate) const WHATSAPP_PACK_MAX: usize = 30;
+
+/// The table, in the order of [`Platform::ALL`].
+pub(crate) const PACK_RULES: &[PackRules] = &[
+    PackRules {
+        platform: Platform::Whatsapp,
+        title: "WhatsApp",
+        unit: "pack",
+        min_stickers: 3,
+        max_stickers: Some(WHATSAPP_PACK_MAX),
+        splits: true,
+        source: "WhatsApp/stickers StickerPackValidator.java: 3 to 30 stickers per pack",
+    },
+    PackRules {
+        platform: Platform::Telegram,
+        title: "Telegram",
+        unit: "set",
+        min_stickers: 1,
+        max_stickers: Some(120),
+        splits: false,
+        source: "Bot API addStickerToSet: a sticker set holds at most 120 stickers",
+    },
+    PackRules {
+        platform: Platform::Signal,
+        title: "Signal",
+        unit: "pack",
+        min_stickers: 1,
+        max_stickers: Some(200),
+        splits: false,
+        source: "Signal's sticker creator: up to 200 stickers per pack",
+    },
+    PackRules {
+        platform: Platform::Discord,
+        // A server's sticker slots (5 to 60 by boost level) are a quota of the server, which may hold
+        // stickers already, not a rule of the listing we write.
+        title: "Discord",
+        unit: "listing",
+        min_stickers: 1,
+        max_stickers: None,
+        splits: false,
+        source: "Discord developer docs (Sticker resource): no per-listing limit; server slots vary",
+    },
+];
+
 /// Telegram's search keywords per sticker: at most this many (Bot API, InputSticker.keywords)...
 pub const TELEGRAM_MAX_KEYWORDS: usize = 20;
 /// ... of at most this many characters in all.
@@ -199,6 +265,14 @@ impl Platform {
             .iter()
             .find(|r| r.platform == self)
             .expect("invariant: every Platform has a row in STICKER_RULES")
+    }
+
+    /// How many stickers one pack of this platform holds.
+    pub(crate) fn pack_rules(self) -> &'static PackRules {
+        PACK_RULES
+            .iter()
+            .find(|r| r.platform == self)
+            .expect("invariant: every Platform has a row in PACK_RULES")
     }
 
     /// The lower-case name used on the command line and in manifests.
@@ -240,6 +314,12 @@ mod tests {
             };
             assert!(fits, "{p:?} canvas must satisfy its size rule");
             assert_eq!(p.name().parse::<Platform>(), Ok(p));
+            let pack = p.pack_rules();
+            assert!(pack.max_stickers.is_none_or(|max| max >= pack.min_stickers));
+            assert!(
+                !pack.splits || pack.max_stickers.is_some(),
+                "{p:?} splits by a maximum"
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::archive::write_zip;
 use super::bundles::{self, Rendered};
-use super::cache::{Cache, FileHashes, KeyBuilder};
+use super::cache::{Cache, FileHashes, KeyBuilder, Restored};
 use super::manifest::LoadedManifest;
 use super::sticker::{Target, image_ext};
 use crate::art::styles::Style;
@@ -13,6 +13,7 @@ use crate::platform::{ImageKind, Platform};
 use crate::progress::NoProgress;
 use crate::timecode::Timecode;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What the assembly works from.
 pub struct Assembly<'a> {
@@ -24,6 +25,8 @@ pub struct Assembly<'a> {
     pub rendered: &'a [(Target, Rendered)],
     pub cache: Option<&'a Cache>,
     pub hashes: &'a FileHashes,
+    /// Damaged cache entries found (and rendered again), for the build's warning.
+    pub damaged: &'a Mutex<Vec<String>>,
 }
 
 impl Assembly<'_> {
@@ -178,10 +181,22 @@ impl Assembly<'_> {
         let key = key.finish();
         let role = format!("icon.{}", image_ext(format));
         let roles: [(&str, &Path); 1] = [(&role, out)];
-        if let Some(cache) = self.cache
-            && cache.restore(&key, &roles)?.is_some()
-        {
-            return Ok(());
+        if let Some(cache) = self.cache {
+            match cache.restore(&key, &roles)? {
+                Restored::Hit(_) => return Ok(()),
+                Restored::Damaged => {
+                    let icon = out.strip_prefix(self.dir).unwrap_or(out);
+                    self.damaged
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(format!(
+                            "icon {} ({role} in {})",
+                            icon.display(),
+                            cache.dir().display()
+                        ));
+                }
+                Restored::Miss => {}
+            }
         }
         cover(
             &CoverRequest {

@@ -9,7 +9,7 @@ use super::manifest;
 pub use super::report::BuildReport;
 use super::report::CacheReport;
 use super::shard::{SHARD_FILE, Shard, ShardInfo, check_shard_dir};
-use super::staging::{Staging, check_out};
+use super::staging::{OutLock, Staging, check_out};
 use super::sticker::{Job, StickerBuild, Target, build_sticker, target_name};
 use crate::art::encode::webm::Threads;
 use crate::cancel::CancelToken;
@@ -85,6 +85,10 @@ pub fn build(
     }
     inputs.extend(opts.merge.iter().cloned());
     check_out(&out, &inputs)?;
+    // One build at a time per output folder (a second one is refused at once); then the folder is
+    // checked again, as another build may have replaced it meanwhile.
+    let _lock = OutLock::acquire(&out)?;
+    check_out(&out, &inputs)?;
     let staging = Staging::create(&out, &opts.cancel)?;
     let st = staging.path();
     // A shard renders into a scratch folder and keeps the results as cache entries.
@@ -120,6 +124,7 @@ pub fn build(
         .filter(|&i| opts.shard.is_none_or(|s| s.holds(i)))
         .collect();
     let done = AtomicU64::new(0);
+    let damaged = Mutex::new(Vec::new());
     let job = Job {
         m: &m,
         targets: &targets,
@@ -132,6 +137,7 @@ pub fn build(
         cancel: &opts.cancel,
         done: &done,
         total: (chosen.len() * targets.len()) as u64,
+        damaged: &damaged,
     };
     let built = render_all(&job, &chosen, opts.jobs)?;
     if opts.cancel.is_cancelled() {
@@ -144,18 +150,6 @@ pub fn build(
         stickers.push(b.report);
         rendered.extend(b.rendered);
     }
-    let cache_report = CacheReport {
-        dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
-        hits: stickers.iter().map(|s| s.from_cache).sum(),
-        misses: stickers.iter().map(|s| s.encoded).sum(),
-        warning: cache.as_ref().filter(|c| c.failed()).map(|c| {
-            format!(
-                "could not write the cache folder {}; this build kept nothing for the next (choose another cache folder)",
-                c.dir().display()
-            )
-        }),
-    };
-
     let (files, preview) = if let Some(shard) = opts.shard {
         let info = ShardInfo {
             identifier: m.manifest.identifier.clone(),
@@ -181,6 +175,7 @@ pub fn build(
             rendered: &rendered,
             cache: cache.as_ref(),
             hashes: &hashes,
+            damaged: &damaged,
         };
         let mut files = assembly.write()?;
         assembly.validate()?;
@@ -195,6 +190,28 @@ pub fn build(
     if opts.cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
+
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some(c) = cache.as_ref().filter(|c| c.failed()) {
+        warnings.push(format!(
+            "could not write the cache folder {}; this build kept nothing for the next (choose another cache folder)",
+            c.dir().display()
+        ));
+    }
+    let mut damaged = damaged.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !damaged.is_empty() {
+        damaged.sort();
+        warnings.push(format!(
+            "damaged cached files (their SHA-256 no longer matched what was stored) were rendered again: {}",
+            damaged.join(", ")
+        ));
+    }
+    let cache_report = CacheReport {
+        dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
+        hits: stickers.iter().map(|s| s.from_cache).sum(),
+        misses: stickers.iter().map(|s| s.encoded).sum(),
+        warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
+    };
 
     // Report paths inside the final folder.
     let staged = st.to_path_buf();

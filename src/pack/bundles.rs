@@ -3,7 +3,7 @@
 //! createNewStickerSet, Signal's and Discord's listings, and our canonical `manifest.json`.
 
 use super::manifest::Manifest;
-use crate::platform::Platform;
+use crate::platform::{Platform, WHATSAPP_PACK_MAX};
 use serde_json::{Value, json};
 
 /// One rendered sticker as the bundles see it.
@@ -20,9 +20,6 @@ pub struct Rendered {
     /// A still WebP beside the animation (Telegram's static fallback), relative to the folder.
     pub static_file: Option<String>,
 }
-
-/// WhatsApp: at most 30 stickers per pack; bigger packs are split into numbered packs.
-pub const WHATSAPP_PACK_MAX: usize = 30;
 
 /// How a WhatsApp pack of `n` stickers is split: as few packs as the 30-sticker limit allows, of
 /// near-equal size (so 31 stickers become 16 + 15, not 30 + an invalid 1).

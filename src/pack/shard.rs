@@ -4,6 +4,7 @@
 
 use super::manifest::LoadedManifest;
 use crate::error::{Error, Result, Setting};
+use crate::limits::{Capped, MAX_PACK_JSON_BYTES, read_capped};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::str::FromStr;
@@ -58,16 +59,30 @@ pub const SHARD_FILE: &str = "shard.json";
 /// Check that `dir` is a shard folder of this manifest.
 pub fn check_shard_dir(dir: &Path, m: &LoadedManifest) -> Result<ShardInfo> {
     let file = dir.join(SHARD_FILE);
-    let text = std::fs::read_to_string(&file).map_err(|_| {
-        Error::setting(
-            Setting::Merge,
-            format!(
-                "{} is not a shard folder (it has no {SHARD_FILE}); give the output folders of shard builds",
-                dir.display()
-            ),
-        )
-    })?;
-    let info: ShardInfo = serde_json::from_str(&text).map_err(|e| {
+    // Read capped and only if a regular file: a shard folder may come from another machine.
+    let text = match read_capped(&file, MAX_PACK_JSON_BYTES) {
+        Ok(Capped::Whole(bytes)) => bytes,
+        Ok(Capped::Over) => {
+            return Err(Error::setting(
+                Setting::Merge,
+                format!(
+                    "{}: damaged (larger than {} MB)",
+                    file.display(),
+                    MAX_PACK_JSON_BYTES >> 20
+                ),
+            ));
+        }
+        Err(_) => {
+            return Err(Error::setting(
+                Setting::Merge,
+                format!(
+                    "{} is not a shard folder (it has no {SHARD_FILE}); give the output folders of shard builds",
+                    dir.display()
+                ),
+            ));
+        }
+    };
+    let info: ShardInfo = serde_json::from_slice(&text).map_err(|e| {
         Error::setting(Setting::Merge, format!("{}: damaged ({e})", file.display()))
     })?;
     if info.identifier != m.manifest.identifier {

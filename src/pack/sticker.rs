@@ -3,7 +3,7 @@
 //! some target is not in the cache.
 
 use super::bundles::Rendered;
-use super::cache::{Cache, FileHashes, Key, KeyBuilder};
+use super::cache::{Cache, FileHashes, Key, KeyBuilder, Restored};
 use super::manifest::LoadedManifest;
 use super::report::{OutputFile, StickerReport};
 use super::settings::{clip_options, cover_options, field_of, range_options};
@@ -19,6 +19,7 @@ use crate::progress::{Progress, Scoped, Stage};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A target: a platform, or `None` for our canonical pack.
@@ -69,6 +70,18 @@ pub struct Job<'a> {
     /// Sticker-targets finished so far, of `total`.
     pub done: &'a AtomicU64,
     pub total: u64,
+    /// Damaged cache entries found (and rendered again), for the build's warning.
+    pub damaged: &'a Mutex<Vec<String>>,
+}
+
+impl Job<'_> {
+    /// Note a damaged cache entry: `what` names the sticker or icon and the file.
+    pub fn note_damaged(&self, what: String) {
+        self.damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(what);
+    }
 }
 
 /// What the cache keeps beside one file: its figures (file named by role) and warnings.
@@ -134,7 +147,9 @@ impl Sticker<'_> {
             }
             Ok(())
         };
-        let (meta, origin) = match restore(job.sources, key, role, dest)? {
+        let s = &job.m.manifest.stickers[self.index];
+        let (restored, damaged) = restore(job, key, role, dest, &s.id)?;
+        let (meta, origin) = match restored {
             // Kept in every sink too: a shard folder must hold its stickers even when they came
             // from this machine's cache, or a merge on another machine would not find them.
             Some(meta) => {
@@ -142,10 +157,14 @@ impl Sticker<'_> {
                 (meta, Origin::Restored)
             }
             None if job.require_cached => {
-                let s = &job.m.manifest.stickers[self.index];
+                let state = if damaged {
+                    "is damaged (its SHA-256 no longer matches) in"
+                } else {
+                    "is in none of"
+                };
                 return Err(Error::Incomplete {
                     detail: format!(
-                        "sticker `{}` (number {} in the manifest) is in none of the shard folders {}: build the missing shard, or build without merging",
+                        "sticker `{}` (number {} in the manifest) {state} the shard folders {}: build the missing shard again, or build without merging",
                         s.id,
                         self.index + 1,
                         job.sources
@@ -398,16 +417,34 @@ fn build_sticker_targets(job: &Job, index: usize, threads: &Threads) -> Result<S
     Ok(StickerBuild { report, rendered })
 }
 
-/// The first source holding `key`, its file copied to `dest`.
-fn restore(sources: &[Cache], key: &Key, role: &str, dest: &Path) -> Result<Option<FileMeta>> {
-    for cache in sources {
-        if let Some(value) = cache.restore(key, &[(role, dest)])?
-            && let Ok(meta) = serde_json::from_value::<FileMeta>(value)
-        {
-            return Ok(Some(meta));
+/// The first source holding `key` intact, its file copied to `dest`, and whether some source held
+/// it damaged (noted in the job for the build's warning, naming the sticker `id`).
+fn restore(
+    job: &Job,
+    key: &Key,
+    role: &str,
+    dest: &Path,
+    id: &str,
+) -> Result<(Option<FileMeta>, bool)> {
+    let mut damaged = false;
+    for cache in job.sources {
+        match cache.restore(key, &[(role, dest)])? {
+            Restored::Hit(value) => {
+                if let Ok(meta) = serde_json::from_value::<FileMeta>(value) {
+                    return Ok((Some(meta), damaged));
+                }
+            }
+            Restored::Damaged => {
+                damaged = true;
+                job.note_damaged(format!(
+                    "sticker `{id}` ({role} in {})",
+                    cache.dir().display()
+                ));
+            }
+            Restored::Miss => {}
         }
     }
-    Ok(None)
+    Ok((None, damaged))
 }
 
 fn sound_output(r: &ClipReport) -> OutputFile {

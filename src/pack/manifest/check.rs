@@ -1,7 +1,7 @@
 //! The manifest's checks beyond its JSON shape: identifiers, emojis, keywords, links, each platform's
 //! text rules, settings in range, and each sticker's range against its master's length.
 
-use super::{LoadedManifest, Sticker, StickerSettings};
+use super::{LoadedManifest, Manifest, Sticker, StickerSettings};
 use crate::art::styles::Style;
 use crate::audio::source::{Source, stream::Decode};
 use crate::pack::links;
@@ -96,15 +96,7 @@ pub(super) fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) 
             "a pack needs at least one sticker".into(),
         );
     }
-    if man.platforms.contains(&Platform::Whatsapp) && man.stickers.len() < 3 {
-        report(
-            "/stickers".into(),
-            format!(
-                "WhatsApp packs need at least 3 stickers (has {})",
-                man.stickers.len()
-            ),
-        );
-    }
+    check_counts(man, report);
     check_settings(&man.defaults, "/defaults", report);
     if man.defaults.style == Some(Style::Still) {
         report("/defaults/style".into(), STILL_IN_A_PACK.into());
@@ -194,6 +186,40 @@ pub(super) fn check(m: &LoadedManifest, report: &mut dyn FnMut(String, String)) 
         }
         check_settings(&s.settings, &format!("{at}/settings"), report);
         check_range(m, s, &at, report);
+    }
+}
+
+/// Each platform's rule on how many stickers a pack holds (a Telegram set at most 120, ...), so that
+/// a list too long is refused before hours of rendering.
+fn check_counts(man: &Manifest, report: &mut dyn FnMut(String, String)) {
+    let n = man.stickers.len();
+    if n == 0 {
+        // Reported once above, whatever the platforms.
+        return;
+    }
+    for p in &man.platforms {
+        let rules = p.pack_rules();
+        let (title, unit) = (rules.title, rules.unit);
+        if n < rules.min_stickers {
+            report(
+                "/stickers".into(),
+                format!(
+                    "{title} {unit}s need at least {} stickers (has {n})",
+                    rules.min_stickers
+                ),
+            );
+        }
+        if let Some(max) = rules.max_stickers
+            && n > max
+            && !rules.splits
+        {
+            report(
+                "/stickers".into(),
+                format!(
+                    "{n} stickers, but a {title} {unit} holds at most {max}; remove some, or split them into several manifests"
+                ),
+            );
+        }
     }
 }
 
