@@ -2,7 +2,9 @@
 //! libopus, for masters in .opus and for our own output when we re-measure it. Applies pre-skip, output
 //! gain and end trimming, so lengths are exact.
 
-use super::stream::{Decode, Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use super::stream::{
+    Decode, Sink, SourceInfo, StreamStats, Tags, check_format, deliver_overlap, owned, to_i64,
+};
 use crate::audio::pcm::Speaker;
 use crate::audio::vorbis_comment::Comments;
 use crate::error::{Error, Result};
@@ -62,9 +64,8 @@ pub struct OpusSource {
 }
 
 impl OpusSource {
-    /// Open an Ogg Opus file and read its OpusHead and OpusTags.
-    pub fn open(path: &Path) -> Result<Self> {
-        let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+    /// Read the OpusHead and OpusTags of an Ogg Opus file opened at `path`.
+    pub fn from_file(path: &Path, mut file: File) -> Result<Self> {
         let last_granule = last_page_granule(&mut file).map_err(|e| Error::read(path, e))?;
         file.seek(SeekFrom::Start(0))
             .map_err(|e| Error::read(path, e))?;
@@ -95,7 +96,9 @@ impl OpusSource {
             .ok_or_else(|| corrupt("no Ogg packets"))?;
         let head = OpusHead::parse(&first.data).ok_or_else(|| corrupt("bad OpusHead packet"))?;
         let serial = first.stream_serial();
-        if head.channels == 0 || head.channels > 2 || head.mapping_family > 1 {
+        // The header's channel count is judged before anything uses it (the rate is always 48 kHz).
+        check_format(path, OPUS_RATE, usize::from(head.channels))?;
+        if head.channels > 2 || head.mapping_family > 1 {
             return Err(Error::Unsupported {
                 path: owned(path),
                 detail: format!(
@@ -169,7 +172,7 @@ impl Decode for OpusSource {
                 })?;
         }
         let pre_skip = i64::from(self.head.pre_skip);
-        let decode_from = start.saturating_sub(PREROLL_FRAMES) as i64;
+        let decode_from = to_i64(start.saturating_sub(PREROLL_FRAMES));
         let mut stats = StreamStats::default();
         let mut raw: i64 = 0; // decoder output samples (per channel) so far, pre-skip included
         let mut out = vec![0f32; MAX_PACKET_FRAMES * channels];
@@ -196,14 +199,16 @@ impl Decode for OpusSource {
                     path: self.path.clone(),
                     detail: format!("bad Opus packet: {e}"),
                 }
-            })? as i64;
+            })?;
+            // libopus says at most 120 ms; a larger count would overrun the output buffer.
+            let n = n.min(MAX_PACKET_FRAMES) as i64;
             let packet_first = raw - pre_skip;
             raw += n;
             // End trimming (RFC 7845 §4.4): the final page's granule position ends the stream.
             let mut valid = n;
             if packet.last_in_stream() {
-                let end_raw = packet.absgp_page() as i64;
-                valid = (n - (raw - end_raw)).clamp(0, n);
+                let end_raw = to_i64(packet.absgp_page());
+                valid = n.saturating_sub(raw.saturating_sub(end_raw)).clamp(0, n);
             }
             if !decoding && raw - pre_skip <= decode_from {
                 continue;
@@ -224,7 +229,7 @@ impl Decode for OpusSource {
                 break;
             }
             if let Some(e) = end
-                && raw - pre_skip >= e as i64
+                && raw - pre_skip >= to_i64(e)
             {
                 break;
             }
