@@ -6,7 +6,7 @@ use crate::art::encode::Animation;
 use crate::art::encode::webm::Threads;
 use crate::art::features::analyse;
 use crate::art::fit::{EncodeSettings, Fitted, fit};
-use crate::art::load::load;
+use crate::art::load::{MAX_CANVAS, load};
 use crate::art::shape::{self, Shape};
 use crate::art::styles::{Renderer, Style};
 use crate::audio::channels::{self, ChannelMode};
@@ -255,10 +255,10 @@ fn resolve(req: &CoverRequest) -> Result<Resolved> {
         ));
     }
     let size = o.size.or(rules.map(|r| r.canvas)).unwrap_or(512);
-    if !(16..=2048).contains(&size) {
+    if !(16..=MAX_CANVAS).contains(&size) {
         return Err(Error::setting(
             Setting::Size,
-            format!("{size} px is outside 16..2048"),
+            format!("{size} px is outside 16..{MAX_CANVAS}"),
         ));
     }
     let fps = o

@@ -92,24 +92,33 @@ impl OpusSource {
         let mut reader = ogg::PacketReader::new(inner);
         let first = reader
             .read_packet()
-            .map_err(|e| corrupt(&format!("Ogg: {e}")))?
+            .map_err(|e| ogg_error(path, e))?
             .ok_or_else(|| corrupt("no Ogg packets"))?;
         let head = OpusHead::parse(&first.data).ok_or_else(|| corrupt("bad OpusHead packet"))?;
         let serial = first.stream_serial();
         // The header's channel count is judged before anything uses it (the rate is always 48 kHz).
         check_format(path, OPUS_RATE, usize::from(head.channels))?;
-        if head.channels > 2 || head.mapping_family > 1 {
+        if head.mapping_family > 1 {
             return Err(Error::Unsupported {
                 path: owned(path),
                 detail: format!(
-                    "Opus with {} channels (mapping family {}); only mono and stereo Opus is decoded",
-                    head.channels, head.mapping_family
+                    "Opus channel mapping family {}; only families 0 and 1 (mono and stereo) are decoded",
+                    head.mapping_family
+                ),
+            });
+        }
+        if head.channels > 2 {
+            return Err(Error::Unsupported {
+                path: owned(path),
+                detail: format!(
+                    "Opus with {} channels; only mono and stereo Opus is decoded",
+                    head.channels
                 ),
             });
         }
         let tags_packet = reader
             .read_packet()
-            .map_err(|e| corrupt(&format!("Ogg: {e}")))?
+            .map_err(|e| ogg_error(path, e))?
             .ok_or_else(|| corrupt("OpusTags packet missing"))?;
         let comments = Comments::from_opus_tags(&tags_packet.data)
             .ok_or_else(|| corrupt("bad OpusTags packet"))?;
@@ -184,12 +193,7 @@ impl Decode for OpusSource {
                     stats.hit_end = true;
                     break;
                 }
-                Err(e) => {
-                    return Err(Error::Corrupt {
-                        path: self.path.clone(),
-                        detail: format!("Ogg: {e}"),
-                    });
-                }
+                Err(e) => return Err(ogg_error(&self.path, e)),
             };
             if packet.stream_serial() != self.serial {
                 continue;
@@ -235,6 +239,24 @@ impl Decode for OpusSource {
             }
         }
         Ok(stats)
+    }
+}
+
+/// An Ogg demuxing error, said the way a user can act on it.
+fn ogg_error(path: &Path, e: ogg::OggReadError) -> Error {
+    let detail = match e {
+        ogg::OggReadError::ReadError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends early: an Ogg page is cut off".to_string()
+        }
+        ogg::OggReadError::ReadError(io) => return Error::read(path, io),
+        ogg::OggReadError::HashMismatch(..) => {
+            "an Ogg page's checksum does not match its content (damaged data)".to_string()
+        }
+        other => format!("Ogg: {other}"),
+    };
+    Error::Corrupt {
+        path: owned(path),
+        detail,
     }
 }
 
