@@ -166,8 +166,7 @@ fn lanczos<V: GenericImageView<Pixel = Rgba<u8>>>(img: &V, width: u32, height: u
 }
 
 /// Place `art` on a `size`×`size` canvas as `fit` says.
-pub fn fit_square(art: &RgbaImage, size: u32, fit: Fit) -> RgbaImage {
-    let img = art;
+pub fn fit_square(img: &RgbaImage, size: u32, fit: Fit) -> RgbaImage {
     let (w, h) = (img.width() as f32, img.height() as f32);
     match fit {
         Fit::Cover { focus } => {
@@ -185,12 +184,12 @@ pub fn fit_square(art: &RgbaImage, size: u32, fit: Fit) -> RgbaImage {
                 ((w * scale).round() as u32).clamp(1, size),
                 ((h * scale).round() as u32).clamp(1, size),
             );
-            let scaled = resize(&img, sw, sh);
+            let scaled = resize(img, sw, sh);
             let mut canvas = match background {
                 Background::Transparent => RgbaImage::new(size, size),
                 Background::Color(c) => RgbaImage::from_pixel(size, size, Rgba(c)),
                 Background::Blur => {
-                    let filled = fit_square(art, size, Fit::Cover { focus: (0.5, 0.5) });
+                    let filled = fit_square(img, size, Fit::Cover { focus: (0.5, 0.5) });
                     let small = resize(&filled, (size / 16).max(1), (size / 16).max(1));
                     let mut blurred = resize(&small, size, size);
                     // Darken a little so the art stands out from its own blur.

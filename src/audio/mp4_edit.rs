@@ -184,3 +184,77 @@ fn parse_moov(moov: &[u8]) -> Option<AudioEdit> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A box of `kind` around `body`.
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// `moov` with one sound track whose edit list skips 2112 priming samples at 44.1 kHz and
+    /// presents 44100 of them (movie timescale 1000: 1000 ticks).
+    fn moov() -> Vec<u8> {
+        let mut mvhd = vec![0u8; 12];
+        mvhd.extend_from_slice(&1_000u32.to_be_bytes());
+        let mut mdhd = vec![0u8; 12];
+        mdhd.extend_from_slice(&44_100u32.to_be_bytes());
+        let mut hdlr = vec![0u8; 8];
+        hdlr.extend_from_slice(b"soun");
+        let mut elst = vec![0u8, 0, 0, 0];
+        elst.extend_from_slice(&1u32.to_be_bytes());
+        elst.extend_from_slice(&1_000u32.to_be_bytes());
+        elst.extend_from_slice(&2_112u32.to_be_bytes());
+        elst.extend_from_slice(&[0, 1, 0, 0]);
+        let mdia = [mp4_box(b"mdhd", &mdhd), mp4_box(b"hdlr", &hdlr)].concat();
+        let trak = [
+            mp4_box(b"edts", &mp4_box(b"elst", &elst)),
+            mp4_box(b"mdia", &mdia),
+        ]
+        .concat();
+        mp4_box(
+            b"moov",
+            &[mp4_box(b"mvhd", &mvhd), mp4_box(b"trak", &trak)].concat(),
+        )
+    }
+
+    #[test]
+    fn reads_the_edit_of_the_sound_track() {
+        let file = [mp4_box(b"ftyp", b"M4A "), moov()].concat();
+        let edit = read_from(&mut Cursor::new(file)).expect("an edit");
+        assert_eq!(edit.priming_frames(44_100), 2_112);
+        assert_eq!(edit.frames(44_100), 44_100);
+        assert_eq!(edit.frames(48_000), 48_000);
+    }
+
+    /// Box sizes that overflow a position (a 64-bit size near 2^64, at the top level or inside
+    /// `moov`) end the search; they once wrapped around (a hang) or sliced backwards (a panic).
+    #[test]
+    fn box_sizes_that_overflow_end_the_search() {
+        let mut huge = 1u32.to_be_bytes().to_vec();
+        huge.extend_from_slice(b"free");
+        huge.extend_from_slice(&(u64::MAX - 7).to_be_bytes());
+        let file = [mp4_box(b"ftyp", b"M4A "), huge.clone(), moov()].concat();
+        assert_eq!(read_from(&mut Cursor::new(file)), None);
+
+        let inner = [huge, mp4_box(b"mvhd", &[0u8; 16])].concat();
+        let file = mp4_box(b"moov", &inner);
+        assert_eq!(read_from(&mut Cursor::new(file)), None);
+        // A moov that claims more than the file holds is not read.
+        let mut short = moov();
+        short[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(read_from(&mut Cursor::new(short)), None);
+    }
+
+    #[test]
+    fn zero_timescales_scale_to_zero() {
+        assert_eq!(scale(1_000, 48_000, 0), 0);
+        assert_eq!(scale(u64::MAX, u32::MAX, 1), u64::MAX);
+    }
+}

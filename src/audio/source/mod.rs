@@ -28,7 +28,7 @@ impl Source {
     /// Open `path`, recognising the format from its content (the extension is only a hint).
     ///
     /// The one place a master is opened: every header fact the backend read is checked here
-    /// ([`SourceInfo::check`]) against the limits of [`crate::limits`] before anything uses it, and a
+    /// (`SourceInfo::check`) against the limits of [`crate::limits`] before anything uses it, and a
     /// master over [`crate::limits::MAX_AUDIO_SECONDS`] is refused by its header where it declares
     /// its length (and by [`Decode::stream`] when decoding reaches the limit otherwise).
     pub fn open(path: &Path) -> Result<Source> {
