@@ -6,12 +6,14 @@ use crate::art::encode::Animation;
 use crate::art::encode::webm::Threads;
 use crate::art::features::analyse;
 use crate::art::fit::{EncodeSettings, Fitted, fit};
-use crate::art::load::load;
+use crate::art::load::{MAX_CANVAS, load};
 use crate::art::shape::{self, Shape};
 use crate::art::styles::{Renderer, Style};
 use crate::audio::channels::{self, ChannelMode};
 use crate::audio::pcm::Pcm;
 use crate::audio::source::{Source, stream::Decode};
+use crate::clip::FrameRange;
+use crate::clip::range::decode_span;
 use crate::error::{Error, Result, Setting};
 use crate::output::{file_label, reserve};
 use crate::platform::{ImageKind, Platform, StickerRules};
@@ -185,21 +187,37 @@ fn kind_from_path(path: &Path) -> Option<ImageKind> {
     }
 }
 
-/// Decode the clip to mono for analysis (clips are short: the whole file is read).
-fn load_audio(path: &Path) -> Result<Pcm> {
+/// Decode the start of the clip, up to `max_ms`, to mono for analysis, with the clip's whole length
+/// in ms: `None` when it goes on past `max_ms` and its header does not say how long it is. Only what
+/// the animation uses is decoded and held, whatever the clip's length.
+fn load_audio(path: &Path, max_ms: u32) -> Result<(Pcm, Option<u32>)> {
     let mut source = Source::open(path)?;
     let info = source.info().clone();
-    let mut pcm = Pcm::empty(info.rate, info.layout.clone());
-    source.stream(0, None, &mut |c| {
-        pcm.samples.extend_from_slice(c);
-        Ok(())
-    })?;
+    // One frame more than the animation uses tells whether the clip goes on past it.
+    let want = Timecode::from_millis(u64::from(max_ms))
+        .to_frames(info.rate)
+        .saturating_add(1);
+    let range = FrameRange {
+        start_frame: 0,
+        end_frame: Some(want),
+        rate: info.rate,
+    };
+    let (pcm, _) = decode_span(&mut source, range, info.rate)?;
     if pcm.frames() == 0 {
         return Err(Error::Empty {
             path: path.to_path_buf(),
         });
     }
-    Ok(channels::convert(pcm, ChannelMode::Mono).0)
+    let clip_ms = |frames: u64| {
+        let ms = Timecode::from_frames(frames, info.rate).as_nanos() as f64 / 1e6;
+        u32::try_from(ms.round() as u64).unwrap_or(u32::MAX)
+    };
+    let length = if (pcm.frames() as u64) < want {
+        Some(clip_ms(pcm.frames() as u64))
+    } else {
+        info.declared_frames.map(clip_ms)
+    };
+    Ok((channels::convert(pcm, ChannelMode::Mono).0, length))
 }
 
 /// A request's settings with the platform's rules and the built-in fallbacks filled in, checked.
@@ -237,10 +255,10 @@ fn resolve(req: &CoverRequest) -> Result<Resolved> {
         ));
     }
     let size = o.size.or(rules.map(|r| r.canvas)).unwrap_or(512);
-    if !(16..=2048).contains(&size) {
+    if !(16..=MAX_CANVAS).contains(&size) {
         return Err(Error::setting(
             Setting::Size,
-            format!("{size} px is outside 16..2048"),
+            format!("{size} px is outside 16..{MAX_CANVAS}"),
         ));
     }
     let fps = o
@@ -332,13 +350,17 @@ pub fn cover_on(
     let (features, duration_ms) = match (&req.audio, animated) {
         (Some(audio), true) => {
             progress.stage(&item, Stage::Measure);
-            let pcm = load_audio(audio)?;
+            let (pcm, length) = load_audio(audio, max_ms)?;
             let clip_ms = (pcm.duration_s() * 1000.0).round() as u32;
             let ms = clip_ms.min(max_ms).max(1);
-            if clip_ms > max_ms {
-                warnings.push(format!(
-                    "the clip is {clip_ms} ms; the animation uses its first {ms} ms (the limit)"
-                ));
+            match length {
+                Some(all) if all > max_ms => warnings.push(format!(
+                    "the clip is {all} ms; the animation uses its first {ms} ms (the limit)"
+                )),
+                None => warnings.push(format!(
+                    "the clip is longer than {max_ms} ms; the animation uses its first {ms} ms (the limit)"
+                )),
+                Some(_) => {}
             }
             let frames = ((f64::from(ms) / 1000.0) * fps).round().max(2.0) as usize;
             let keep =

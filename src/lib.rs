@@ -63,6 +63,7 @@ pub use clip::{
 };
 pub use cover::{CoverOptions, CoverReport, CoverRequest, DEFAULT_ENOUGH_SSIM, cover};
 pub use error::{Error, ManifestIssue, Result, Setting};
+pub use output::discard_pending_outputs;
 pub use platform::{ImageKind, Platform, SizeRule, StickerRules};
 pub use probe::{ProbeReport, probe};
 pub use progress::{NoProgress, Progress, Stage};

@@ -22,6 +22,10 @@ pub const MAX_SAMPLE_RATE: u32 = 384_000;
 pub const MAX_CHANNELS: usize = 8;
 /// Longest audio `probe` and `clip` read, seconds (6 hours: longer than any album or DJ mix master).
 pub const MAX_AUDIO_SECONDS: u64 = 6 * 3_600;
+/// Most decoded audio one clip holds in memory, bytes of 32-bit samples counted at the higher of
+/// the master's rate and the output's (`clip`, `cover`'s clip, each sticker of `build`): 512 MB is
+/// 23 minutes of 48 kHz stereo. A clip's stages keep a few copies, so its peak is a few times this.
+pub const MAX_CLIP_BYTES: u64 = 512 << 20;
 /// Largest picture `clip --picture` embeds, bytes (the Ogg comment carries it base64, in memory).
 pub const MAX_PICTURE_BYTES: u64 = 16 << 20;
 /// Largest manifest, bytes (a 120-sticker manifest with every field is about 60 KB).

@@ -44,11 +44,27 @@ pub struct ProbeReport {
 
 /// Decode `path` completely, measuring as it goes (memory stays constant whatever the length).
 pub fn probe(path: &Path, progress: &dyn Progress) -> Result<ProbeReport> {
-    let item = file_label(path);
-    progress.stage(&item, Stage::Measure);
-    let mut source = Source::open(path)?;
+    progress.stage(&file_label(path), Stage::Measure);
+    let source = Source::open(path)?;
+    probe_source(path, source, progress)
+}
+
+/// [`probe`] a file held in memory (`label` names it in errors and in the report): the entry point
+/// for the fuzz targets, which have bytes, not files.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn probe_bytes(
+    label: &Path,
+    bytes: Vec<u8>,
+    progress: &dyn Progress,
+) -> Result<ProbeReport> {
+    let source = Source::from_bytes(label, bytes)?;
+    probe_source(label, source, progress)
+}
+
+/// Decode an opened `source` completely, measuring as it goes.
+fn probe_source(path: &Path, mut source: Source, progress: &dyn Progress) -> Result<ProbeReport> {
     let info = source.info().clone();
-    let mut meter = Meter::new(&info.layout, info.rate);
+    let mut meter = Meter::new(path, &info.layout, info.rate)?;
     let total = info.declared_frames.unwrap_or(0);
     let channels = info.layout.len();
     let mut done = 0u64;
@@ -90,4 +106,63 @@ pub fn probe(path: &Path, progress: &dyn Progress) -> Result<ProbeReport> {
         tags: info.tags,
         loudness: meter.finish(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    /// A 16-bit mono WAV of `secs` of a 440 Hz tone at 44.1 kHz, in memory.
+    fn wav(secs: f64) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 44_100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut out, spec).expect("wav writer");
+        for i in 0..(secs * 44_100.0) as usize {
+            let t = i as f64 / 44_100.0;
+            let s = (2.0 * std::f64::consts::PI * 440.0 * t).sin() * 8_000.0;
+            w.write_sample(s as i16).expect("sample");
+        }
+        w.finalize().expect("finish");
+        out.into_inner()
+    }
+
+    /// The `fmt ` chunk's offset in a WAV.
+    fn fmt_at(bytes: &[u8]) -> usize {
+        bytes
+            .windows(4)
+            .position(|w| w == b"fmt ")
+            .expect("fmt chunk")
+    }
+
+    #[test]
+    fn probes_bytes_in_memory() {
+        let report = probe_bytes(Path::new("mem.wav"), wav(0.5), &NoProgress).expect("probe");
+        assert_eq!(report.duration_frames, 22_050);
+        assert_eq!(report.sample_rate, 44_100);
+        assert!(report.loudness.integrated_lufs.is_some());
+    }
+
+    /// Every sample rate outside 8000..=384000 Hz is refused by name, never reaches the meter.
+    #[test]
+    fn refuses_rates_outside_the_limits() {
+        let good = wav(0.2);
+        let at = fmt_at(&good) + 12;
+        for rate in [0u32, 1, 7_999, 384_001, u32::MAX] {
+            let mut bad = good.clone();
+            bad[at..at + 4].copy_from_slice(&rate.to_le_bytes());
+            let err = probe_bytes(Path::new("mem.wav"), bad, &NoProgress).expect_err("refused");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("sample rate {rate} Hz; we take 8000–384000 Hz")),
+                "{rate}: {text}"
+            );
+            assert_eq!(err.exit_code(), 2);
+        }
+    }
 }

@@ -33,10 +33,13 @@ impl Timecode {
         }
     }
 
-    /// From a number of frames at `rate` Hz (rounded to the nearest nanosecond).
+    /// From a number of frames at `rate` Hz (rounded to the nearest nanosecond). Total: a time past
+    /// the longest timecode saturates to it, and so does any frame at a rate of 0 Hz (which no
+    /// opened master has) rather than dividing by zero.
     pub fn from_frames(frames: u64, rate: u32) -> Self {
         let nanos = (u128::from(frames) * u128::from(NANOS_PER_SEC) + u128::from(rate) / 2)
-            / u128::from(rate);
+            .checked_div(u128::from(rate))
+            .unwrap_or(if frames == 0 { 0 } else { u128::MAX });
         Timecode {
             nanos: u64::try_from(nanos).unwrap_or(u64::MAX),
         }
@@ -53,6 +56,7 @@ impl Timecode {
     }
 
     /// The frame index at `rate` Hz nearest to this time (exact for any timecode typed to the sample).
+    /// Total: cannot overflow (the product is taken in 128 bits) and saturates to `u64::MAX`.
     pub fn to_frames(self, rate: u32) -> u64 {
         let frames = (u128::from(self.nanos) * u128::from(rate) + u128::from(NANOS_PER_SEC) / 2)
             / u128::from(NANOS_PER_SEC);
@@ -265,6 +269,23 @@ mod tests {
         let t = Timecode::from_frames(3_682_350, 44_100);
         assert_eq!(t.to_frames(44_100), 3_682_350);
         assert_eq!(Timecode::from_millis(1).to_frames(48_000), 48);
+    }
+
+    /// Frame arithmetic is total: no rate, frame count or time panics or wraps.
+    #[test]
+    fn frame_arithmetic_is_total() {
+        assert_eq!(Timecode::from_frames(0, 0), Timecode::from_nanos(0));
+        assert_eq!(Timecode::from_frames(1, 0), Timecode::from_nanos(u64::MAX));
+        assert_eq!(
+            Timecode::from_frames(u64::MAX, 1),
+            Timecode::from_nanos(u64::MAX)
+        );
+        assert_eq!(
+            Timecode::from_frames(u64::MAX, u32::MAX).as_nanos(),
+            4_294_967_297_000_000_000
+        );
+        assert_eq!(Timecode::from_nanos(u64::MAX).to_frames(0), 0);
+        assert_eq!(Timecode::from_nanos(u64::MAX).to_frames(u32::MAX), u64::MAX);
     }
 
     #[test]

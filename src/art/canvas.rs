@@ -1,7 +1,7 @@
 //! Fitting art onto a square sticker canvas: crop (`cover`) or letterbox (`contain`), resized with
 //! Lanczos in linear light on premultiplied alpha, so edges neither darken nor halo.
 
-use image::{DynamicImage, ImageBuffer, Rgba, RgbaImage};
+use image::{GenericImageView, ImageBuffer, Rgba, RgbaImage};
 use serde::Serialize;
 
 /// How the art fills the canvas.
@@ -66,7 +66,7 @@ pub fn to_srgb(c: f32) -> u8 {
 type Linear = ImageBuffer<Rgba<f32>, Vec<f32>>;
 
 /// Straight sRGB RGBA to premultiplied linear RGBA.
-fn linearise(img: &RgbaImage) -> Linear {
+fn linearise<V: GenericImageView<Pixel = Rgba<u8>>>(img: &V) -> Linear {
     let lut: Vec<f32> = (0..=255u8).map(to_linear).collect();
     ImageBuffer::from_fn(img.width(), img.height(), |x, y| {
         let p = img.get_pixel(x, y).0;
@@ -97,9 +97,9 @@ fn delinearise(img: &Linear) -> RgbaImage {
     })
 }
 
-/// Halve an image with a 2×2 box filter in premultiplied linear light, staying in 8 bits so huge inputs
-/// never need a float copy at full size.
-fn halve_linear(img: &RgbaImage) -> RgbaImage {
+/// Halve an image (or a view of one) with a 2×2 box filter in premultiplied linear light, staying in
+/// 8 bits so huge inputs never need a float copy at full size.
+pub(crate) fn halve_linear<V: GenericImageView<Pixel = Rgba<u8>>>(img: &V) -> RgbaImage {
     let lut: Vec<f32> = (0..=255u8).map(to_linear).collect();
     let (w, h) = (img.width() / 2, img.height() / 2);
     ImageBuffer::from_fn(w.max(1), h.max(1), |x, y| {
@@ -133,15 +133,29 @@ fn halve_linear(img: &RgbaImage) -> RgbaImage {
 /// Resize with Lanczos3 in premultiplied linear light. Very large images are first halved (box filter,
 /// also in linear light) until within 3× of the target, which bounds the cost and memory of the Lanczos pass.
 pub fn resize(img: &RgbaImage, width: u32, height: u32) -> RgbaImage {
-    let mut halved: Option<RgbaImage> = None;
-    loop {
-        let src = halved.as_ref().unwrap_or(img);
-        if src.width() <= width.saturating_mul(3) || src.height() <= height.saturating_mul(3) {
-            break;
-        }
-        halved = Some(halve_linear(src));
+    resize_view(img, width, height)
+}
+
+/// [`resize`] any view of an image (a crop of one, without copying it first).
+fn resize_view<V: GenericImageView<Pixel = Rgba<u8>>>(
+    img: &V,
+    width: u32,
+    height: u32,
+) -> RgbaImage {
+    let within = |w: u32, h: u32| w <= width.saturating_mul(3) || h <= height.saturating_mul(3);
+    if within(img.width(), img.height()) {
+        return lanczos(img, width, height);
     }
-    let lin = linearise(halved.as_ref().unwrap_or(img));
+    let mut halved = halve_linear(img);
+    while !within(halved.width(), halved.height()) {
+        halved = halve_linear(&halved);
+    }
+    lanczos(&halved, width, height)
+}
+
+/// The Lanczos3 pass of [`resize`], in premultiplied linear light.
+fn lanczos<V: GenericImageView<Pixel = Rgba<u8>>>(img: &V, width: u32, height: u32) -> RgbaImage {
+    let lin = linearise(img);
     let out = image::imageops::resize(
         &lin,
         width.max(1),
@@ -152,20 +166,17 @@ pub fn resize(img: &RgbaImage, width: u32, height: u32) -> RgbaImage {
 }
 
 /// Place `art` on a `size`×`size` canvas as `fit` says.
-pub fn fit_square(art: &DynamicImage, size: u32, fit: Fit) -> RgbaImage {
-    let img = art.to_rgba8();
+pub fn fit_square(img: &RgbaImage, size: u32, fit: Fit) -> RgbaImage {
     let (w, h) = (img.width() as f32, img.height() as f32);
     match fit {
         Fit::Cover { focus } => {
-            let scale = (size as f32 / w).max(size as f32 / h);
-            let (sw, sh) = (
-                (w * scale).round().max(size as f32) as u32,
-                (h * scale).round().max(size as f32) as u32,
-            );
-            let scaled = resize(&img, sw, sh);
-            let x = ((sw - size) as f32 * focus.0.clamp(0.0, 1.0)).round() as u32;
-            let y = ((sh - size) as f32 * focus.1.clamp(0.0, 1.0)).round() as u32;
-            image::imageops::crop_imm(&scaled, x, y, size, size).to_image()
+            // Only the square that shows is resized, cut from the art before scaling: scaling the
+            // whole art first made a 16384×1 image 8388608×512 px (68 GB) on a 512 canvas.
+            let side = img.width().min(img.height());
+            let x = ((img.width() - side) as f32 * focus.0.clamp(0.0, 1.0)).round() as u32;
+            let y = ((img.height() - side) as f32 * focus.1.clamp(0.0, 1.0)).round() as u32;
+            let square = image::imageops::crop_imm(img, x, y, side, side);
+            resize_view(&*square, size, size)
         }
         Fit::Contain { background } => {
             let scale = (size as f32 / w).min(size as f32 / h);
@@ -173,12 +184,12 @@ pub fn fit_square(art: &DynamicImage, size: u32, fit: Fit) -> RgbaImage {
                 ((w * scale).round() as u32).clamp(1, size),
                 ((h * scale).round() as u32).clamp(1, size),
             );
-            let scaled = resize(&img, sw, sh);
+            let scaled = resize(img, sw, sh);
             let mut canvas = match background {
                 Background::Transparent => RgbaImage::new(size, size),
                 Background::Color(c) => RgbaImage::from_pixel(size, size, Rgba(c)),
                 Background::Blur => {
-                    let filled = fit_square(art, size, Fit::Cover { focus: (0.5, 0.5) });
+                    let filled = fit_square(img, size, Fit::Cover { focus: (0.5, 0.5) });
                     let small = resize(&filled, (size / 16).max(1), (size / 16).max(1));
                     let mut blurred = resize(&small, size, size);
                     // Darken a little so the art stands out from its own blur.
@@ -222,8 +233,7 @@ mod tests {
 
     #[test]
     fn cover_and_contain_make_square_canvases() {
-        let art =
-            DynamicImage::ImageRgba8(RgbaImage::from_pixel(300, 100, Rgba([200, 10, 10, 255])));
+        let art = RgbaImage::from_pixel(300, 100, Rgba([200, 10, 10, 255]));
         let c = fit_square(&art, 64, Fit::default());
         assert_eq!(c.dimensions(), (64, 64));
         assert_eq!(c.get_pixel(0, 0).0[3], 255);

@@ -2,8 +2,10 @@
 //! loudness range, sample and true peak, and the maxima of momentary and short-term loudness.
 
 use super::pcm::{Pcm, Speaker, linear_to_db};
+use crate::error::{Error, Result};
 use ebur128::{Channel, EbuR128, Mode};
 use serde::Serialize;
+use std::path::Path;
 
 /// Loudness figures of a signal. `None` where the measure is undefined (silence, or too short).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
@@ -53,18 +55,23 @@ fn channel_of(s: Speaker, channels: usize) -> Channel {
 }
 
 impl Meter {
-    /// A meter for audio with this layout and rate.
-    pub fn new(layout: &[Speaker], rate: u32) -> Self {
+    /// A meter for audio of `path` with this layout and rate. A rate or channel count the meter
+    /// cannot take (which [`crate::audio::Source::open`] already refuses) is an error naming `path`.
+    pub fn new(path: &Path, layout: &[Speaker], rate: u32) -> Result<Self> {
         let channels = layout.len().max(1);
         let mode = Mode::I | Mode::LRA | Mode::M | Mode::S | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK;
-        // EbuR128::new only fails for zero channels or an out-of-range rate, both excluded by our decoders.
-        let mut ebu = EbuR128::new(channels as u32, rate, mode)
-            .expect("invariant: decoders deliver 1..=8 channels at 8..=384 kHz");
+        let mut ebu = u32::try_from(channels)
+            .ok()
+            .and_then(|n| EbuR128::new(n, rate, mode).ok())
+            .ok_or_else(|| Error::Unsupported {
+                path: path.to_path_buf(),
+                detail: format!("cannot measure the loudness of {channels} channels at {rate} Hz"),
+            })?;
         let map: Vec<Channel> = layout.iter().map(|s| channel_of(*s, channels)).collect();
         if !map.is_empty() {
             let _ = ebu.set_channel_map(&map);
         }
-        Meter {
+        Ok(Meter {
             ebu,
             channels,
             rate,
@@ -73,7 +80,7 @@ impl Meter {
             fed_frames: 0,
             max_momentary: f64::NEG_INFINITY,
             max_short_term: f64::NEG_INFINITY,
-        }
+        })
     }
 
     /// Add interleaved samples.
@@ -142,7 +149,7 @@ impl Meter {
 #[cfg(test)]
 /// Measure a whole buffer.
 pub fn measure(pcm: &Pcm) -> LoudnessStats {
-    let mut m = Meter::new(&pcm.layout, pcm.rate);
+    let mut m = Meter::new(Path::new("(test)"), &pcm.layout, pcm.rate).expect("a valid meter");
     m.push(&pcm.samples);
     m.finish()
 }

@@ -5,7 +5,7 @@
 //! its encoder priming (1024+ samples) in front; a full MP4 crate would be a large dependency for
 //! reading four boxes.
 
-use std::fs::File;
+use crate::limits::open_regular;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -34,35 +34,49 @@ impl AudioEdit {
     }
 }
 
+/// Largest `moov` box read into memory (a long track's sample tables take a few MB).
+const MAX_MOOV_BYTES: u64 = 64 << 20;
+
+/// `v` ticks of `from` per second in ticks of `to`, rounded; saturating, and 0 for a timescale of 0.
 fn scale(v: u64, to: u32, from: u32) -> u64 {
-    ((u128::from(v) * u128::from(to) + u128::from(from) / 2) / u128::from(from.max(1))) as u64
+    let scaled = (u128::from(v) * u128::from(to) + u128::from(from) / 2)
+        .checked_div(u128::from(from))
+        .unwrap_or(0);
+    u64::try_from(scaled).unwrap_or(u64::MAX)
 }
 
 /// Read the edit of the first sound track, if the file is MP4 and has one.
 pub fn read(path: &Path) -> Option<AudioEdit> {
-    let mut f = File::open(path).ok()?;
+    read_from(&mut open_regular(path).ok()?)
+}
+
+/// Read the edit of the first sound track from any MP4 byte stream (a file, or bytes in memory
+/// through a `Cursor`); `None` if it is not MP4 or has no such edit. Reads at most the `moov` box
+/// ([`MAX_MOOV_BYTES`]), whatever the box sizes claim.
+pub(crate) fn read_from<R: Read + Seek>(f: &mut R) -> Option<AudioEdit> {
     let len = f.seek(SeekFrom::End(0)).ok()?;
     // Find `moov` among the top-level boxes without reading `mdat`.
     let mut pos = 0u64;
-    while pos + 8 <= len {
+    while pos.checked_add(8)? <= len {
         f.seek(SeekFrom::Start(pos)).ok()?;
-        let (kind, header, size) = box_header(&mut f, len - pos)?;
+        let (kind, header, size) = box_header(f, len - pos)?;
         if &kind == b"moov" {
-            let body_len = usize::try_from(size - header).ok()?;
-            if body_len > 64 << 20 {
+            let body_len = size - header;
+            if body_len > MAX_MOOV_BYTES || body_len > len - pos {
                 return None;
             }
-            let mut moov = vec![0u8; body_len];
+            let mut moov = vec![0u8; usize::try_from(body_len).ok()?];
             f.read_exact(&mut moov).ok()?;
             return parse_moov(&moov);
         }
-        pos += size;
+        // A box size past the end of the file (or one that would wrap) ends the search.
+        pos = pos.checked_add(size)?;
     }
     None
 }
 
 /// (type, header length, total size) of the box at the reader's position.
-fn box_header(f: &mut File, remaining: u64) -> Option<([u8; 4], u64, u64)> {
+fn box_header<R: Read>(f: &mut R, remaining: u64) -> Option<([u8; 4], u64, u64)> {
     let mut h = [0u8; 8];
     f.read_exact(&mut h).ok()?;
     let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
@@ -92,11 +106,14 @@ fn children(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
             0 => (8, data.len() - pos),
             1 => (
                 16,
-                u64::from_be_bytes(data.get(pos + 8..pos + 16)?.try_into().ok()?) as usize,
+                usize::try_from(u64::from_be_bytes(
+                    data.get(pos + 8..pos + 16)?.try_into().ok()?,
+                ))
+                .ok()?,
             ),
             n => (8, n),
         };
-        if size < header || pos + size > data.len() {
+        if size < header || pos.checked_add(size)? > data.len() {
             return None;
         }
         let body = &data[pos + header..pos + size];
@@ -166,4 +183,78 @@ fn parse_moov(moov: &[u8]) -> Option<AudioEdit> {
         return None;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A box of `kind` around `body`.
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// `moov` with one sound track whose edit list skips 2112 priming samples at 44.1 kHz and
+    /// presents 44100 of them (movie timescale 1000: 1000 ticks).
+    fn moov() -> Vec<u8> {
+        let mut mvhd = vec![0u8; 12];
+        mvhd.extend_from_slice(&1_000u32.to_be_bytes());
+        let mut mdhd = vec![0u8; 12];
+        mdhd.extend_from_slice(&44_100u32.to_be_bytes());
+        let mut hdlr = vec![0u8; 8];
+        hdlr.extend_from_slice(b"soun");
+        let mut elst = vec![0u8, 0, 0, 0];
+        elst.extend_from_slice(&1u32.to_be_bytes());
+        elst.extend_from_slice(&1_000u32.to_be_bytes());
+        elst.extend_from_slice(&2_112u32.to_be_bytes());
+        elst.extend_from_slice(&[0, 1, 0, 0]);
+        let mdia = [mp4_box(b"mdhd", &mdhd), mp4_box(b"hdlr", &hdlr)].concat();
+        let trak = [
+            mp4_box(b"edts", &mp4_box(b"elst", &elst)),
+            mp4_box(b"mdia", &mdia),
+        ]
+        .concat();
+        mp4_box(
+            b"moov",
+            &[mp4_box(b"mvhd", &mvhd), mp4_box(b"trak", &trak)].concat(),
+        )
+    }
+
+    #[test]
+    fn reads_the_edit_of_the_sound_track() {
+        let file = [mp4_box(b"ftyp", b"M4A "), moov()].concat();
+        let edit = read_from(&mut Cursor::new(file)).expect("an edit");
+        assert_eq!(edit.priming_frames(44_100), 2_112);
+        assert_eq!(edit.frames(44_100), 44_100);
+        assert_eq!(edit.frames(48_000), 48_000);
+    }
+
+    /// Box sizes that overflow a position (a 64-bit size near 2^64, at the top level or inside
+    /// `moov`) end the search; they once wrapped around (a hang) or sliced backwards (a panic).
+    #[test]
+    fn box_sizes_that_overflow_end_the_search() {
+        let mut huge = 1u32.to_be_bytes().to_vec();
+        huge.extend_from_slice(b"free");
+        huge.extend_from_slice(&(u64::MAX - 7).to_be_bytes());
+        let file = [mp4_box(b"ftyp", b"M4A "), huge.clone(), moov()].concat();
+        assert_eq!(read_from(&mut Cursor::new(file)), None);
+
+        let inner = [huge, mp4_box(b"mvhd", &[0u8; 16])].concat();
+        let file = mp4_box(b"moov", &inner);
+        assert_eq!(read_from(&mut Cursor::new(file)), None);
+        // A moov that claims more than the file holds is not read.
+        let mut short = moov();
+        short[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(read_from(&mut Cursor::new(short)), None);
+    }
+
+    #[test]
+    fn zero_timescales_scale_to_zero() {
+        assert_eq!(scale(1_000, 48_000, 0), 0);
+        assert_eq!(scale(u64::MAX, u32::MAX, 1), u64::MAX);
+    }
 }

@@ -31,8 +31,10 @@ pub fn resample(pcm: Pcm, rate: u32) -> Result<Pcm> {
         .process_all(&input, frames, None)
         .map_err(|e| fail(e.to_string()))?;
     let mut samples = out.take_data();
-    let want = ((frames as u128 * u128::from(rate) + u128::from(pcm.rate) / 2)
-        / u128::from(pcm.rate)) as usize;
+    let want = (frames as u128 * u128::from(rate) + u128::from(pcm.rate) / 2)
+        .checked_div(u128::from(pcm.rate))
+        .and_then(|w| usize::try_from(w).ok())
+        .ok_or_else(|| fail("no such rate".into()))?;
     samples.resize(want * channels, 0.0);
     Ok(Pcm {
         rate,

@@ -156,6 +156,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Cover(args) => {
+            quit_on_ctrl_c();
             let req = CoverRequest {
                 cover: args.cover.clone(),
                 audio: args.audio.clone(),
@@ -174,6 +175,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Clip(args) => {
+            quit_on_ctrl_c();
             let req = ClipRequest {
                 input: args.master.clone(),
                 output: args.output.clone(),
@@ -203,5 +205,15 @@ fn stop_on_ctrl_c(cancel: &soundsticker::CancelToken) {
             std::process::exit(130);
         }
         eprintln!("\nstopping: finishing the stickers in flight (Ctrl-C again to quit at once)");
+    });
+}
+
+/// Ctrl-C (or SIGTERM) during `clip` or `cover`, which write one file at the end: remove the
+/// unfinished output's temporary file and exit at once (130), leaving nothing behind.
+fn quit_on_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        soundsticker::discard_pending_outputs();
+        eprintln!("\nerror: {}", Error::Cancelled);
+        std::process::exit(130);
     });
 }

@@ -120,7 +120,7 @@ impl DecodedRange {
         let mut source = Source::open(input)?;
         let info = source.info().clone();
         let range = range::resolve(&info, input, opts)?;
-        let (pcm, stats) = range::decode(&mut source, range)?;
+        let (pcm, stats) = range::decode(&mut source, range, range::out_rate(opts))?;
         Ok(DecodedRange {
             input: input.to_path_buf(),
             info,
@@ -206,7 +206,7 @@ pub fn clip_from(
         warnings.push("the picture is embedded in Ogg Opus output only; the WAV has none".into());
     }
     let mode = effective_channel_mode(opts.channels, info.layout.len(), format, &mut warnings);
-    let rate = opts.sample_rate.unwrap_or(48_000);
+    let rate = range::out_rate(opts);
     progress.stage(&item, Stage::Resample);
     let (pcm, channel_report) = prepare(pcm, mode, rate, opts)?;
     if let Some(note) = &channel_report.phase_fallback {
@@ -253,7 +253,10 @@ fn pcm_duration(frames: u64, rate: u32) -> f64 {
 }
 
 fn out_frames(frames: u64, from: u32, to: u32) -> u64 {
-    ((u128::from(frames) * u128::from(to) + u128::from(from) / 2) / u128::from(from)) as u64
+    let scaled = (u128::from(frames) * u128::from(to) + u128::from(from) / 2)
+        .checked_div(u128::from(from))
+        .unwrap_or(0);
+    u64::try_from(scaled).unwrap_or(u64::MAX)
 }
 
 /// Opus carries mono or stereo here: `keep` of a surround master becomes stereo, with a note.
@@ -299,9 +302,11 @@ fn master_loudness(path: &Path, mode: ChannelMode) -> Result<Option<f64>> {
             samples: chunk.to_vec(),
         };
         let (converted, _) = channels::convert(pcm, mode);
-        meter
-            .get_or_insert_with(|| Meter::new(&converted.layout, converted.rate))
-            .push(&converted.samples);
+        let meter = match &mut meter {
+            Some(m) => m,
+            None => meter.insert(Meter::new(path, &converted.layout, converted.rate)?),
+        };
+        meter.push(&converted.samples);
         Ok(())
     })?;
     Ok(meter.and_then(|m| m.finish().integrated_lufs))

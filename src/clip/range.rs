@@ -5,6 +5,7 @@ use crate::audio::pcm::Pcm;
 use crate::audio::source::Source;
 use crate::audio::source::stream::{Decode, SourceInfo, StreamStats};
 use crate::error::{Error, Result};
+use crate::limits::MAX_CLIP_BYTES;
 use crate::timecode::Timecode;
 use serde::Serialize;
 use std::path::Path;
@@ -64,26 +65,105 @@ pub fn resolve(info: &SourceInfo, path: &Path, opts: &ClipOptions) -> Result<Fra
             ));
         }
     }
-    Ok(FrameRange {
+    let range = FrameRange {
         start_frame,
         end_frame,
         rate,
-    })
+    };
+    if let Some(end) = end_frame.or(info.declared_frames)
+        && end.saturating_sub(start_frame) > range.max_frames(info, out_rate(opts))
+    {
+        return Err(too_big(path, info, range, Some(end), out_rate(opts)));
+    }
+    Ok(range)
 }
 
-/// Decode the range into memory. Errors when the track turns out shorter than the range.
-pub fn decode(source: &mut Source, range: FrameRange) -> Result<(Pcm, StreamStats)> {
+/// The rate a clip is made at: the one asked for, else 48 kHz.
+pub(crate) fn out_rate(opts: &ClipOptions) -> u32 {
+    opts.sample_rate.unwrap_or(48_000)
+}
+
+impl FrameRange {
+    /// Most frames of `info` one clip may hold: [`MAX_CLIP_BYTES`] of 32-bit samples for all its
+    /// channels, at the higher of the master's rate and `out_rate` (resampling up makes more).
+    pub(crate) fn max_frames(&self, info: &SourceInfo, out_rate: u32) -> u64 {
+        let samples = MAX_CLIP_BYTES / 4;
+        let channels = info.layout.len().max(1) as u64;
+        let rate = u64::from(self.rate.max(1));
+        let worst = rate.max(u64::from(out_rate));
+        (u128::from(samples) * u128::from(rate) / (u128::from(channels) * u128::from(worst))) as u64
+    }
+}
+
+/// The refusal of a clip too long to hold in memory (`end` where it is known).
+fn too_big(
+    path: &Path,
+    info: &SourceInfo,
+    range: FrameRange,
+    end: Option<u64>,
+    out_rate: u32,
+) -> Error {
+    let from = Timecode::from_frames(range.start_frame, range.rate);
+    let to = end.map_or("the end of the track".to_string(), |e| {
+        Timecode::from_frames(e, range.rate).to_string()
+    });
+    let most = Timecode::from_frames(range.max_frames(info, out_rate), range.rate);
+    Error::range(
+        path,
+        format!(
+            "the clip from {from} to {to} is too long to work on in memory: {} channels at {} Hz \
+             allow at most {most} per clip ({} MB of decoded audio); give a shorter duration or an \
+             earlier end",
+            info.layout.len(),
+            info.rate,
+            MAX_CLIP_BYTES >> 20
+        ),
+    )
+}
+
+/// Decode the range into memory, made at `out_rate`. Errors when the track turns out shorter than
+/// the range, and when it turns out longer than a clip may be ([`FrameRange::max_frames`]).
+pub fn decode(source: &mut Source, range: FrameRange, out_rate: u32) -> Result<(Pcm, StreamStats)> {
+    let (pcm, stats) = decode_span(source, range, out_rate)?;
+    let info = source.info();
+    let path = source.path();
+    check_span(&pcm, range, info, path)?;
+    Ok((pcm, stats))
+}
+
+/// Decode what the track holds of the range into memory (less if it ends first), refusing more
+/// than a clip made at `out_rate` may hold ([`FrameRange::max_frames`]).
+pub(crate) fn decode_span(
+    source: &mut Source,
+    range: FrameRange,
+    out_rate: u32,
+) -> Result<(Pcm, StreamStats)> {
     let info = source.info().clone();
+    let path = source.path().to_path_buf();
     let mut pcm = Pcm::empty(info.rate, info.layout.clone());
+    let channels = info.layout.len().max(1);
+    let max_samples = usize::try_from(range.max_frames(&info, out_rate))
+        .unwrap_or(usize::MAX)
+        .saturating_mul(channels);
     if let Some(e) = range.end_frame {
+        let want = usize::try_from(e.saturating_sub(range.start_frame)).unwrap_or(usize::MAX);
         pcm.samples
-            .reserve(((e - range.start_frame) as usize).saturating_mul(info.layout.len()));
+            .reserve(want.saturating_mul(channels).min(max_samples));
     }
     let stats = source.stream(range.start_frame, range.end_frame, &mut |chunk| {
+        // A header that hid the length (or lied about it) is caught here, before memory runs out.
+        if pcm.samples.len().saturating_add(chunk.len()) > max_samples {
+            return Err(too_big(&path, &info, range, range.end_frame, out_rate));
+        }
         pcm.samples.extend_from_slice(chunk);
         Ok(())
     })?;
-    let path = source.path();
+    Ok((pcm, stats))
+}
+
+/// A decoded span that is empty or ends before the range does is an error: the track is shorter
+/// than the range (or, when the header promised more, truncated).
+fn check_span(pcm: &Pcm, range: FrameRange, info: &SourceInfo, path: &Path) -> Result<()> {
     let got = pcm.frames() as u64;
     let track_len = Timecode::from_frames(range.start_frame + got, info.rate);
     if got == 0 {
@@ -114,5 +194,5 @@ pub fn decode(source: &mut Source, range: FrameRange) -> Result<(Pcm, StreamStat
             ),
         ));
     }
-    Ok((pcm, stats))
+    Ok(())
 }

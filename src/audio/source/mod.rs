@@ -9,10 +9,11 @@ pub mod stream;
 pub mod symphonia;
 
 use self::ogg_opus::OpusSource;
-use self::stream::{Decode, Sink, SourceInfo, StreamStats};
+use self::stream::{Decode, Sink, SourceInfo, StreamStats, too_long};
 use self::symphonia::SymphoniaSource;
 use crate::error::{Error, Result};
-use std::io::Read;
+use crate::limits::open_regular;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// An open master track: one of the backends, chosen by [`Source::open`] from the file's content.
@@ -25,25 +26,52 @@ pub struct Source {
 
 impl Source {
     /// Open `path`, recognising the format from its content (the extension is only a hint).
+    ///
+    /// The one place a master is opened: every header fact the backend read is checked here
+    /// (`SourceInfo::check`) against the limits of [`crate::limits`] before anything uses it, and a
+    /// master over [`crate::limits::MAX_AUDIO_SECONDS`] is refused by its header where it declares
+    /// its length (and by [`Decode::stream`] when decoding reaches the limit otherwise).
     pub fn open(path: &Path) -> Result<Source> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
-        if meta.is_dir() {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
-                detail: "it is a directory".into(),
-            });
-        }
-        if meta.len() == 0 {
+        // Regular files only: a FIFO or a device (`/dev/zero`) is refused at once, never read.
+        let mut file = open_regular(path).map_err(|e| Error::read(path, e))?;
+        let len = file.metadata().map_err(|e| Error::read(path, e))?.len();
+        if len == 0 {
             return Err(Error::Empty {
                 path: path.to_path_buf(),
             });
         }
-        let backend: Box<dyn Decode> = if is_ogg_opus(path)? {
-            Box::new(OpusSource::open(path)?)
+        let head = read_head(&mut file).map_err(|e| Error::read(path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::read(path, e))?;
+        let backend: Box<dyn Decode> = if is_ogg_opus(&head) {
+            Box::new(OpusSource::from_file(path, file)?)
         } else {
-            Box::new(SymphoniaSource::open(path)?)
+            Box::new(SymphoniaSource::from_file(path, file)?)
         };
+        Self::checked(path, backend, len)
+    }
+
+    /// Open a master held in memory, as [`Source::open`] opens a file (`label` names it in
+    /// errors): for tools and fuzzing that have bytes, not a file.
+    pub(crate) fn from_bytes(label: &Path, bytes: Vec<u8>) -> Result<Source> {
+        let len = bytes.len() as u64;
+        if len == 0 {
+            return Err(Error::Empty {
+                path: label.to_path_buf(),
+            });
+        }
+        let backend: Box<dyn Decode> = if is_ogg_opus(&bytes[..bytes.len().min(HEAD_BYTES)]) {
+            Box::new(OpusSource::from_bytes(label, bytes)?)
+        } else {
+            Box::new(SymphoniaSource::from_bytes(label, bytes.into())?)
+        };
+        Self::checked(label, backend, len)
+    }
+
+    /// Judge what the backend read ([`SourceInfo::check`]) before anyone uses it.
+    fn checked(path: &Path, backend: Box<dyn Decode>, file_len: u64) -> Result<Source> {
         let source = Source { backend };
+        source.info().check(path, Some(file_len))?;
         if source.info().declared_frames == Some(0) {
             return Err(Error::Empty {
                 path: path.to_path_buf(),
@@ -63,28 +91,45 @@ impl Decode for Source {
         self.backend.path()
     }
 
+    /// Streams as the backend does, but never past [`crate::limits::MAX_AUDIO_SECONDS`]: a master
+    /// whose header did not give its length (or lied about it) is refused when decoding reaches the
+    /// limit, so no input costs unbounded time.
     fn stream(&mut self, start: u64, end: Option<u64>, sink: &mut Sink<'_>) -> Result<StreamStats> {
-        self.backend.stream(start, end, sink)
+        let limit = self.info().max_frames();
+        if start >= limit {
+            return Err(too_long(self.path(), None));
+        }
+        let path = self.path().to_path_buf();
+        let channels = self.info().layout.len().max(1);
+        // One frame past the limit is enough to know the master is too long.
+        let stop = end.map_or(limit + 1, |e| e.min(limit + 1));
+        let mut at = start;
+        self.backend.stream(start, Some(stop), &mut |chunk| {
+            at += (chunk.len() / channels) as u64;
+            if at > limit {
+                return Err(too_long(&path, None));
+            }
+            sink(chunk)
+        })
     }
 }
 
+/// Bytes at the start of a file enough to recognise Ogg Opus.
+const HEAD_BYTES: usize = 64;
+
+/// The first [`HEAD_BYTES`] of a file (fewer if it is shorter).
+fn read_head(f: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    f.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// Ogg files whose first packet is an OpusHead go to the libopus backend.
-fn is_ogg_opus(path: &Path) -> Result<bool> {
-    let mut head = [0u8; 64];
-    let mut f = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) => return Err(Error::read(path, e)),
-        }
-    }
-    let head = &head[..n];
-    if n < 28 || &head[..4] != b"OggS" {
-        return Ok(false);
+fn is_ogg_opus(head: &[u8]) -> bool {
+    if head.len() < 28 || &head[..4] != b"OggS" {
+        return false;
     }
     let segments = usize::from(head[26]);
     let body = 27 + segments;
-    Ok(head.len() >= body + 8 && &head[body..body + 8] == b"OpusHead")
+    head.len() >= body + 8 && &head[body..body + 8] == b"OpusHead"
 }

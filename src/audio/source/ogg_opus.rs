@@ -2,7 +2,9 @@
 //! libopus, for masters in .opus and for our own output when we re-measure it. Applies pre-skip, output
 //! gain and end trimming, so lengths are exact.
 
-use super::stream::{Decode, Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use super::stream::{
+    Decode, Sink, SourceInfo, StreamStats, Tags, check_format, deliver_overlap, owned, to_i64,
+};
 use crate::audio::pcm::Speaker;
 use crate::audio::vorbis_comment::Comments;
 use crate::error::{Error, Result};
@@ -62,9 +64,8 @@ pub struct OpusSource {
 }
 
 impl OpusSource {
-    /// Open an Ogg Opus file and read its OpusHead and OpusTags.
-    pub fn open(path: &Path) -> Result<Self> {
-        let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+    /// Read the OpusHead and OpusTags of an Ogg Opus file opened at `path`.
+    pub fn from_file(path: &Path, mut file: File) -> Result<Self> {
         let last_granule = last_page_granule(&mut file).map_err(|e| Error::read(path, e))?;
         file.seek(SeekFrom::Start(0))
             .map_err(|e| Error::read(path, e))?;
@@ -91,22 +92,33 @@ impl OpusSource {
         let mut reader = ogg::PacketReader::new(inner);
         let first = reader
             .read_packet()
-            .map_err(|e| corrupt(&format!("Ogg: {e}")))?
+            .map_err(|e| ogg_error(path, e))?
             .ok_or_else(|| corrupt("no Ogg packets"))?;
         let head = OpusHead::parse(&first.data).ok_or_else(|| corrupt("bad OpusHead packet"))?;
         let serial = first.stream_serial();
-        if head.channels == 0 || head.channels > 2 || head.mapping_family > 1 {
+        // The header's channel count is judged before anything uses it (the rate is always 48 kHz).
+        check_format(path, OPUS_RATE, usize::from(head.channels))?;
+        if head.mapping_family > 1 {
             return Err(Error::Unsupported {
                 path: owned(path),
                 detail: format!(
-                    "Opus with {} channels (mapping family {}); only mono and stereo Opus is decoded",
-                    head.channels, head.mapping_family
+                    "Opus channel mapping family {}; only families 0 and 1 (mono and stereo) are decoded",
+                    head.mapping_family
+                ),
+            });
+        }
+        if head.channels > 2 {
+            return Err(Error::Unsupported {
+                path: owned(path),
+                detail: format!(
+                    "Opus with {} channels; only mono and stereo Opus is decoded",
+                    head.channels
                 ),
             });
         }
         let tags_packet = reader
             .read_packet()
-            .map_err(|e| corrupt(&format!("Ogg: {e}")))?
+            .map_err(|e| ogg_error(path, e))?
             .ok_or_else(|| corrupt("OpusTags packet missing"))?;
         let comments = Comments::from_opus_tags(&tags_packet.data)
             .ok_or_else(|| corrupt("bad OpusTags packet"))?;
@@ -169,7 +181,7 @@ impl Decode for OpusSource {
                 })?;
         }
         let pre_skip = i64::from(self.head.pre_skip);
-        let decode_from = start.saturating_sub(PREROLL_FRAMES) as i64;
+        let decode_from = to_i64(start.saturating_sub(PREROLL_FRAMES));
         let mut stats = StreamStats::default();
         let mut raw: i64 = 0; // decoder output samples (per channel) so far, pre-skip included
         let mut out = vec![0f32; MAX_PACKET_FRAMES * channels];
@@ -181,12 +193,7 @@ impl Decode for OpusSource {
                     stats.hit_end = true;
                     break;
                 }
-                Err(e) => {
-                    return Err(Error::Corrupt {
-                        path: self.path.clone(),
-                        detail: format!("Ogg: {e}"),
-                    });
-                }
+                Err(e) => return Err(ogg_error(&self.path, e)),
             };
             if packet.stream_serial() != self.serial {
                 continue;
@@ -196,14 +203,16 @@ impl Decode for OpusSource {
                     path: self.path.clone(),
                     detail: format!("bad Opus packet: {e}"),
                 }
-            })? as i64;
+            })?;
+            // libopus says at most 120 ms; a larger count would overrun the output buffer.
+            let n = n.min(MAX_PACKET_FRAMES) as i64;
             let packet_first = raw - pre_skip;
             raw += n;
             // End trimming (RFC 7845 §4.4): the final page's granule position ends the stream.
             let mut valid = n;
             if packet.last_in_stream() {
-                let end_raw = packet.absgp_page() as i64;
-                valid = (n - (raw - end_raw)).clamp(0, n);
+                let end_raw = to_i64(packet.absgp_page());
+                valid = n.saturating_sub(raw.saturating_sub(end_raw)).clamp(0, n);
             }
             if !decoding && raw - pre_skip <= decode_from {
                 continue;
@@ -224,12 +233,30 @@ impl Decode for OpusSource {
                 break;
             }
             if let Some(e) = end
-                && raw - pre_skip >= e as i64
+                && raw - pre_skip >= to_i64(e)
             {
                 break;
             }
         }
         Ok(stats)
+    }
+}
+
+/// An Ogg demuxing error, said the way a user can act on it.
+fn ogg_error(path: &Path, e: ogg::OggReadError) -> Error {
+    let detail = match e {
+        ogg::OggReadError::ReadError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends early: an Ogg page is cut off".to_string()
+        }
+        ogg::OggReadError::ReadError(io) => return Error::read(path, io),
+        ogg::OggReadError::HashMismatch(..) => {
+            "an Ogg page's checksum does not match its content (damaged data)".to_string()
+        }
+        other => format!("Ogg: {other}"),
+    };
+    Error::Corrupt {
+        path: owned(path),
+        detail,
     }
 }
 

@@ -5,7 +5,9 @@
 //! ([`super::Source`]) imports from them, so the three never import each other in a circle.
 
 use crate::audio::pcm::Speaker;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::limits::{MAX_AUDIO_SECONDS, MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::timecode::Timecode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +67,89 @@ pub struct SourceInfo {
     pub tags: Tags,
 }
 
+impl SourceInfo {
+    /// Longest a master may be, in frames at its rate ([`MAX_AUDIO_SECONDS`]).
+    pub(crate) fn max_frames(&self) -> u64 {
+        u64::from(self.rate).saturating_mul(MAX_AUDIO_SECONDS)
+    }
+
+    /// Judge every header fact against the limits: the rate and channel count
+    /// ([`check_format`]), the bits per sample, and the declared length against
+    /// [`MAX_AUDIO_SECONDS`]. `file_len` (bytes) tells a lying PCM header from a long file.
+    pub(crate) fn check(&self, path: &Path, file_len: Option<u64>) -> Result<()> {
+        let channels = self.layout.len();
+        check_format(path, self.rate, channels)?;
+        if let Some(bits) = self.bits_per_sample
+            && !(1..=64).contains(&bits)
+        {
+            return Err(Error::Corrupt {
+                path: owned(path),
+                detail: format!("{bits} bits per sample; a sample has 1 to 64 bits"),
+            });
+        }
+        let Some(declared) = self.declared_frames else {
+            return Ok(());
+        };
+        if declared <= self.max_frames() {
+            return Ok(());
+        }
+        let said = Timecode::from_frames(declared, self.rate);
+        // Uncompressed audio cannot hold more frames than the file has bytes for: such a header lies.
+        let frame_bytes =
+            u64::from(self.bits_per_sample.unwrap_or(0).div_ceil(8)) * channels as u64;
+        if self.codec.starts_with("pcm")
+            && frame_bytes > 0
+            && let Some(len) = file_len
+            && declared > len / frame_bytes
+        {
+            return Err(Error::Corrupt {
+                path: owned(path),
+                detail: format!(
+                    "the header promises {said} of audio but the file holds at most {}; the file is truncated",
+                    Timecode::from_frames(len / frame_bytes, self.rate)
+                ),
+            });
+        }
+        Err(too_long(path, Some(said)))
+    }
+}
+
+/// Refuse a sample rate or channel count outside the limits: the first thing a backend does with
+/// the numbers a header gives, before a decoder, a meter or any arithmetic uses them.
+pub(crate) fn check_format(path: &Path, rate: u32, channels: usize) -> Result<()> {
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+        return Err(Error::Unsupported {
+            path: owned(path),
+            detail: format!(
+                "sample rate {rate} Hz; we take {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz"
+            ),
+        });
+    }
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        return Err(Error::Unsupported {
+            path: owned(path),
+            detail: format!("{channels} channels; we take 1–{MAX_CHANNELS}"),
+        });
+    }
+    Ok(())
+}
+
+/// The refusal of a master over [`MAX_AUDIO_SECONDS`]: `said` is the length its header gives,
+/// `None` when decoding found it.
+pub(crate) fn too_long(path: &Path, said: Option<Timecode>) -> Error {
+    let hours = MAX_AUDIO_SECONDS / 3_600;
+    let what = match said {
+        Some(t) => format!("the header says the audio lasts {t}"),
+        None => "the audio goes on past that".to_string(),
+    };
+    Error::Refused {
+        path: owned(path),
+        detail: format!(
+            "longer than {hours} hours ({what}); masters are limited to {hours} hours: cut the part you need first"
+        ),
+    }
+}
+
 /// Work done by one [`Decode::stream`] call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StreamStats {
@@ -107,11 +192,10 @@ pub(super) fn deliver_overlap(
     end: Option<u64>,
     sink: &mut Sink<'_>,
 ) -> Result<u64> {
-    let frames = (chunk.len() / channels) as i64;
-    let lo = (start as i64).max(chunk_first);
-    let hi = end.map_or(chunk_first + frames, |e| {
-        (e as i64).min(chunk_first + frames)
-    });
+    let frames = (chunk.len() / channels.max(1)) as i64;
+    let chunk_end = chunk_first.saturating_add(frames);
+    let lo = to_i64(start).max(chunk_first);
+    let hi = end.map_or(chunk_end, |e| to_i64(e).min(chunk_end));
     if hi <= lo {
         return Ok(0);
     }
@@ -119,6 +203,11 @@ pub(super) fn deliver_overlap(
     let b = ((hi - chunk_first) as usize) * channels;
     sink(&chunk[a..b])?;
     Ok((hi - lo) as u64)
+}
+
+/// A frame index as a signed one, saturating (no track comes near `i64::MAX` frames).
+pub(super) fn to_i64(frames: u64) -> i64 {
+    i64::try_from(frames).unwrap_or(i64::MAX)
 }
 
 /// Turn a path into an owned buffer for error messages.

@@ -1,16 +1,20 @@
 //! The symphonia backend of [`Source`](super::Source): WAV, AIFF, FLAC, MP3, AAC/ALAC in MP4, Vorbis.
 
-use super::stream::{Decode, Sink, SourceInfo, StreamStats, Tags, deliver_overlap, owned};
+use super::stream::{
+    Decode, Sink, SourceInfo, StreamStats, Tags, check_format, deliver_overlap, owned, to_i64,
+};
 use crate::audio::mp4_edit;
 use crate::audio::pcm::Speaker;
 use crate::error::{Error, Result};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::{MetadataOptions, StandardTag};
 use symphonia::core::units::{TimeBase, Timestamp};
 
@@ -34,13 +38,30 @@ pub struct SymphoniaSource {
 }
 
 impl SymphoniaSource {
-    /// Probe `path` with symphonia and open its default audio track for decoding.
+    /// Probe the file opened at `path` with symphonia and open its default audio track.
+    pub fn from_file(path: &Path, file: std::fs::File) -> Result<Self> {
+        // The edit list is read through a handle of its own: symphonia owns the first one's position.
+        let edit = || mp4_edit::read(path);
+        Self::from_media(path, Box::new(file), &edit)
+    }
+
+    /// Probe a file held in memory (`label` names it in errors) and open its default audio track.
+    pub fn from_bytes(label: &Path, bytes: Arc<[u8]>) -> Result<Self> {
+        let edit = || mp4_edit::read_from(&mut Cursor::new(&bytes[..]));
+        Self::from_media(label, Box::new(Cursor::new(bytes.clone())), &edit)
+    }
+
+    /// Probe `media` with symphonia and open its default audio track for decoding; `edit` reads an
+    /// MP4's edit list when the container is MP4.
     ///
     /// Long because symphonia's probe, track choice, decoder set-up and the edit lists of MP4 files
     /// each need their own error message; it reads top to bottom as those steps.
-    pub fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    fn from_media(
+        path: &Path,
+        media: Box<dyn MediaSource>,
+        edit: &dyn Fn() -> Option<mp4_edit::AudioEdit>,
+    ) -> Result<Self> {
+        let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
@@ -69,6 +90,20 @@ impl SymphoniaSource {
                 detail: "audio track without codec parameters".into(),
             })?
             .clone();
+        // The header's rate and channels are judged before a decoder or anything else uses them.
+        let rate = params.sample_rate.ok_or_else(|| Error::Unsupported {
+            path: owned(path),
+            detail: "unknown sample rate".into(),
+        })?;
+        let Some(channels) = &params.channels else {
+            return Err(Error::Unsupported {
+                path: owned(path),
+                detail: "unknown channel count".into(),
+            });
+        };
+        check_format(path, rate, channels.count())?;
+        let layout = layout_of(channels);
+        check_format(path, rate, layout.len())?;
         let registry = symphonia::default::get_codecs();
         let codec_name = registry
             .get_audio_decoder(params.codec)
@@ -82,25 +117,6 @@ impl SymphoniaSource {
         let decoder = registry
             .make_audio_decoder(&params, &dec_opts)
             .map_err(|e| classify(path, e, "unsupported audio codec"))?;
-        let rate = params.sample_rate.ok_or_else(|| Error::Unsupported {
-            path: owned(path),
-            detail: "unknown sample rate".into(),
-        })?;
-        let layout = match &params.channels {
-            Some(ch) => layout_of(ch),
-            None => {
-                return Err(Error::Unsupported {
-                    path: owned(path),
-                    detail: "unknown channel count".into(),
-                });
-            }
-        };
-        if layout.is_empty() || layout.len() > 8 {
-            return Err(Error::Unsupported {
-                path: owned(path),
-                detail: format!("{} channels (1 to 8 are supported)", layout.len()),
-            });
-        }
         let tags = read_tags(format.as_mut());
         let lossless =
             matches!(codec_name.as_str(), "flac" | "alac") || codec_name.starts_with("pcm");
@@ -109,10 +125,10 @@ impl SymphoniaSource {
         let mut offset = 0i64;
         if container == "isomp4"
             && !lossless
-            && let Some(edit) = mp4_edit::read(path)
+            && let Some(edit) = edit()
         {
             // AAC priming is not trimmed by symphonia: apply the edit list ourselves.
-            offset = -(edit.priming_frames(rate) as i64);
+            offset = -to_i64(edit.priming_frames(rate));
             declared_frames = Some(edit.frames(rate));
         }
         let end_limit = declared_frames;
@@ -143,7 +159,7 @@ impl SymphoniaSource {
         match self.time_base {
             Some(tb) => {
                 let (num, den) = (i128::from(tb.numer.get()), i128::from(tb.denom.get()));
-                (i128::from(frames) * den / (num * i128::from(self.info.rate))) as i64
+                clamp_i64(i128::from(frames) * den / (num * i128::from(self.info.rate)))
             }
             None => frames as i64,
         }
@@ -156,9 +172,9 @@ impl SymphoniaSource {
                 let (num, den) = (i128::from(tb.numer.get()), i128::from(tb.denom.get()));
                 let n = ts * num * i128::from(self.info.rate);
                 // Round to nearest: container timebases (e.g. MP4's) may not divide the sample rate.
-                ((n + den / 2).div_euclid(den)) as i64
+                clamp_i64((n + den / 2).div_euclid(den))
             }
-            None => ts as i64,
+            None => clamp_i64(ts),
         }
     }
 }
@@ -179,8 +195,14 @@ impl Decode for SymphoniaSource {
         } else {
             LOSSY_PREROLL_FRAMES
         };
-        let end = end.or(self.end_limit);
-        let seek_to = (start.saturating_sub(preroll) as i64 - self.offset).max(0) as u64;
+        // Never past the presented track: the decoder delivers encoder padding after it.
+        let end = match (end, self.end_limit) {
+            (Some(e), Some(limit)) => Some(e.min(limit)),
+            (e, limit) => e.or(limit),
+        };
+        let seek_to = to_i64(start.saturating_sub(preroll))
+            .saturating_sub(self.offset)
+            .max(0) as u64;
         if seek_to > 0 {
             let ts = Timestamp::from(self.frames_to_ts(seek_to));
             // A failed seek is not fatal: decoding from the current position and discarding still
@@ -217,15 +239,15 @@ impl Decode for SymphoniaSource {
             if packet.track_id != self.track_id {
                 continue;
             }
-            let first = self.ts_to_frames(packet.pts) + self.offset;
-            let valid = packet.dur.get() as i64;
+            let first = self.ts_to_frames(packet.pts).saturating_add(self.offset);
+            let valid = to_i64(packet.dur.get());
             if let Some(e) = end
-                && first >= e as i64
+                && first >= to_i64(e)
             {
                 break;
             }
             // Lossless packets wholly before the start need no decoding at all.
-            if self.lossless && first + valid <= start as i64 && valid > 0 {
+            if self.lossless && first.saturating_add(valid) <= to_i64(start) && valid > 0 {
                 continue;
             }
             let decoded = match self.decoder.decode(&packet) {
@@ -239,18 +261,34 @@ impl Decode for SymphoniaSource {
                 Err(e) => return Err(classify(&self.path, e, "decoding failed")),
             };
             let got = decoded.frames() as u64;
+            // A packet may not change the channel count the header gave (a damaged FLAC frame
+            // header can): its samples would be interleaved wrongly.
+            let packet_channels = decoded.spec().channels().count();
+            if packet_channels != channels {
+                return Err(Error::Corrupt {
+                    path: self.path.clone(),
+                    detail: format!(
+                        "a packet holds {packet_channels} channels although the header says {channels}"
+                    ),
+                });
+            }
             decoded.copy_to_vec_interleaved(&mut buf);
             stats.decoded += got;
             let chunk = &buf[..];
             stats.delivered += deliver_overlap(chunk, channels, first, start, end, sink)?;
             if let Some(e) = end
-                && first + (chunk.len() / channels) as i64 >= e as i64
+                && first.saturating_add((chunk.len() / channels) as i64) >= to_i64(e)
             {
                 break;
             }
         }
         Ok(stats)
     }
+}
+
+/// An `i128` position as an `i64`, saturating (a hostile timestamp must not wrap around).
+fn clamp_i64(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// Map a symphonia error to ours, with `context` used when the error says nothing useful.
