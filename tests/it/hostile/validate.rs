@@ -98,19 +98,24 @@ fn riff_chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
     v
 }
 
-/// An animated 512×512 WebP of `frames` frames of `ms` each, made by hand: a VP8X canvas and one
-/// ANMF header per frame (the validator reads headers only).
+/// An animated 512×512 WebP of `frames` frames of `ms` each (see [`webp_frames`]).
 fn webp_animation(frames: usize, ms: u32) -> Vec<u8> {
+    webp_frames(&vec![ms; frames])
+}
+
+/// An animated 512×512 WebP of frames lasting `durations` ms, made by hand: a VP8X canvas and one
+/// ANMF header per frame (the validator reads headers only).
+fn webp_frames(durations: &[u32]) -> Vec<u8> {
     let mut vp8x = vec![0x02, 0, 0, 0];
     vp8x.extend_from_slice(&[0xFF, 0x01, 0x00, 0xFF, 0x01, 0x00]);
     let mut body = b"WEBP".to_vec();
     body.extend(riff_chunk(b"VP8X", &vp8x));
     body.extend(riff_chunk(b"ANIM", &[0; 6]));
-    let mut anmf = vec![0u8; 16];
-    anmf[6..9].copy_from_slice(&[0xFF, 0x01, 0x00]);
-    anmf[9..12].copy_from_slice(&[0xFF, 0x01, 0x00]);
-    anmf[12..15].copy_from_slice(&ms.to_le_bytes()[..3]);
-    for _ in 0..frames {
+    for ms in durations {
+        let mut anmf = vec![0u8; 16];
+        anmf[6..9].copy_from_slice(&[0xFF, 0x01, 0x00]);
+        anmf[9..12].copy_from_slice(&[0xFF, 0x01, 0x00]);
+        anmf[12..15].copy_from_slice(&ms.to_le_bytes()[..3]);
         body.extend(riff_chunk(b"ANMF", &anmf));
     }
     let mut riff = b"RIFF".to_vec();
@@ -139,23 +144,27 @@ fn deeply_nested_webm_is_a_violation_not_a_stack_overflow() {
     assert!(line.contains("more than 32 levels deep"), "{line}");
 }
 
-/// Item 2: 257 frames of 16 777 215 ms (49.9 days) summed in a u32 wrapped to a few seconds and
-/// the sticker passed. Now the sum is exact; the same for GIF delays (6 554 frames whose sum wraps
-/// to 2 704 ms) and APNG delays (which saturated at u32::MAX); and frames stop at
-/// MAX_ANIMATION_FRAMES.
+/// Item 2: 256 frames of 16 777 215 ms and one of 9 256 ms (49.7 days) summed in a u32 wrapped to
+/// 9 000 ms, and the WhatsApp sticker (28.5 fps, under 10 s) passed. Now the sum is exact; the
+/// same for GIF delays (6 554 frames whose sum wraps to 2 704 ms) and APNG delays (which saturated
+/// at u32::MAX); and frames stop at MAX_ANIMATION_FRAMES.
 #[test]
 fn frame_durations_do_not_wrap_and_frames_are_capped() {
     let dir = tempdir();
     let d = dir.path();
-    std::fs::write(d.join("a.webp"), webp_animation(257, 0xFF_FFFF)).expect("webp");
-    telegram_set(d, &["a.webp"], serde_json::json!({}));
-    let out = validate_bounded(d, "telegram");
+    let mut durations = vec![0xFF_FFFF; 256];
+    durations.push(9_256);
+    let total: u64 = durations.iter().map(|&ms| u64::from(ms)).sum();
+    assert_eq!(total % (1 << 32), 9_000, "wraps to 9 s in a u32");
+    std::fs::write(d.join("a.webp"), webp_frames(&durations)).expect("webp");
+    std::fs::write(d.join("title.txt"), "Pack").expect("title");
+    std::fs::write(d.join("author.txt"), "Label").expect("author");
+    let out = validate_bounded(d, "whatsapp");
     assert_eq!(out.status.code(), Some(1));
-    let total = 257u64 * 0xFF_FFFF;
     line_with(
         &out,
         "a.webp",
-        &format!("lasts {total} ms; the limit is 3000 ms"),
+        &format!("lasts {total} ms; the limit is 10000 ms"),
     );
 
     // GIF: 6 553 frames of 655.35 s and one of 461.45 s: 4 294 970 000 ms, 2 704 ms in a u32.
