@@ -403,11 +403,14 @@ const MASTERS: [u32; 8] = [
     0x75A1,
 ];
 
+/// What [`walk`] calls for each element: its ID and body; an error stops the walk.
+type Visit<'a> = dyn FnMut(u32, &[u8]) -> Result<(), Unfit> + 'a;
+
 /// Visit every element in document order, descending into [`MASTERS`] (a master is announced,
 /// with no body, before its children). A loop with an explicit stack of open masters' ends, no
 /// deeper than [`MAX_EBML_DEPTH`]; a child never reaches past its parent's end. `visit` may stop
 /// the walk with an error.
-fn walk(d: &[u8], visit: &mut dyn FnMut(u32, &[u8]) -> Result<(), Unfit>) -> Result<(), Unfit> {
+fn walk(d: &[u8], visit: &mut Visit<'_>) -> Result<(), Unfit> {
     let mut open: Vec<usize> = vec![d.len()];
     let mut pos = 0usize;
     while let Some(&end) = open.last() {
