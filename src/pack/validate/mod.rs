@@ -529,14 +529,17 @@ pub fn validate(path: &Path, platform: Platform) -> Result<ValidationReport> {
         let folder = contained::Folder::open(path).map_err(|e| Error::read(path, e))?;
         (Pack::Folder(folder), Vec::new())
     } else {
+        let too_big = |size: String| {
+            refuse_archive(format!(
+                "the archive is {size} bytes; an archive is read up to {MAX_ARCHIVE_BYTES} bytes (MAX_ARCHIVE_BYTES), so it is not read"
+            ))
+        };
+        if meta.is_file() && meta.len() > MAX_ARCHIVE_BYTES {
+            return too_big(meta.len().to_string());
+        }
         let bytes = match read_capped(path, MAX_ARCHIVE_BYTES) {
             Ok(Capped::Whole(bytes)) => bytes,
-            Ok(Capped::Over) => {
-                return refuse_archive(format!(
-                    "the archive is {} bytes; an archive is read up to {MAX_ARCHIVE_BYTES} bytes (MAX_ARCHIVE_BYTES), so it is not read",
-                    meta.len()
-                ));
-            }
+            Ok(Capped::Over) => return too_big("over".into()),
             Err(e) => return Err(Error::read(path, e)),
         };
         match zipped::ZipPack::open(bytes) {

@@ -453,6 +453,20 @@ fn zip_bombs_are_refused_from_memory_and_nothing_is_extracted() {
         ),
     );
 
+    // An archive file over MAX_ARCHIVE_BYTES (8 GiB, sparse) is refused from its size, unread.
+    let huge = d.join("huge.wastickers");
+    std::fs::File::create(&huge)
+        .expect("huge")
+        .set_len(8 << 30)
+        .expect("sparse");
+    let out = validate_bounded(&huge, "whatsapp");
+    assert_eq!(out.status.code(), Some(1));
+    line_with(
+        &out,
+        ".",
+        "the archive is 8589934592 bytes; an archive is read up to 67108864 bytes (MAX_ARCHIVE_BYTES)",
+    );
+
     // A smaller bomb, within the total: 32 MB of zeros, refused for its ratio, the rest still checked.
     let zeros = vec![0u8; 32 << 20];
     let ratio = d.join("ratio.wastickers");
