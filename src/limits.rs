@@ -55,6 +55,9 @@ pub const MAX_ARCHIVE_BYTES: u64 = 64 << 20;
 /// Highest compression ratio of an archive member over 1 MB (stickers are already compressed;
 /// a zip bomb reaches 1000:1).
 pub const MAX_COMPRESSION_RATIO: u64 = 100;
+/// Size over which an archive member's compression ratio is checked, bytes (small text files such
+/// as a JSON of spaces compress further, harmlessly).
+pub const COMPRESSION_RATIO_FLOOR: u64 = 1 << 20;
 /// Deepest element nesting in a WebM (Matroska files nest about 6 deep).
 pub const MAX_EBML_DEPTH: usize = 32;
 /// Most frames in an animation being validated (every platform's rule is far below).

@@ -14,9 +14,10 @@ pub(super) fn check(c: &mut Checker) {
     let Some(d) = c.read_json("discord.json", DISCORD_SOURCE) else {
         return;
     };
-    for s in d["stickers"].as_array().cloned().unwrap_or_default() {
+    let stickers = d["stickers"].as_array().cloned().unwrap_or_default();
+    for (i, s) in stickers.iter().enumerate() {
         let file = s["file"].as_str().unwrap_or_default().to_string();
-        c.image(&file);
+        c.image(&format!("discord.json stickers[{i}].file"), &file);
         if !(2..=30).contains(&str_len(&s["name"])) {
             c.fail(
                 &file,
@@ -40,13 +41,17 @@ pub(super) fn check(c: &mut Checker) {
             );
         }
     }
-    for s in d["soundboard_sounds"]
+    let sounds = d["soundboard_sounds"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
-    {
+        .unwrap_or_default();
+    for (i, s) in sounds.iter().enumerate() {
         let file = s["sound"].as_str().unwrap_or_default().to_string();
-        c.sound(&file, &DC_SOUND);
+        c.sound(
+            &format!("discord.json soundboard_sounds[{i}].sound"),
+            &file,
+            &DC_SOUND,
+        );
         if !(2..=32).contains(&str_len(&s["name"])) {
             c.fail(
                 &file,

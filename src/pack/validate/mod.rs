@@ -1,21 +1,35 @@
 //! `validate`: check a pack folder or archive (ours or anyone's) against a platform's rules, listing
 //! every violation with the file and the rule's source. Image rules come from the platform table.
+//!
+//! Anyone's pack is untrusted: every file is reached through [`source::Pack`], which resolves the
+//! names a pack's JSON gives inside the pack (a folder on disk, or an archive read in memory and
+//! never extracted) and reads each with a byte cap that follows from the rule being checked
+//! ([`crate::limits`]). Anything refused is a violation naming the rule that refused it.
 
-use super::inspect::{ImageFacts, inspect};
+use super::inspect::{ImageFacts, Unfit, inspect};
 use super::links;
-use crate::audio::source::{Source, stream::Decode};
 use crate::error::{Error, Result};
+use crate::limits::{
+    Capped, MAX_ARCHIVE_BYTES, MAX_JSON_DEPTH, MAX_PACK_FILE_BYTES, MAX_PACK_JSON_BYTES,
+    OVER_CAP_FACTOR, read_capped,
+};
 use crate::platform::{
-    ImageKind, Platform, SizeRule, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS,
+    ImageKind, Platform, SizeRule, StickerRules, TELEGRAM_KEYWORD_CHARS, TELEGRAM_MAX_KEYWORDS,
 };
 use serde::Serialize;
 use serde_json::Value;
+use source::{Located, Pack, Refusal};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+mod contained;
 mod discord;
 mod signal;
+mod sound;
+mod source;
 mod telegram;
 mod whatsapp;
+mod zipped;
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,6 +62,10 @@ const TG_SOURCE: &str = "Telegram Bot API: createNewStickerSet, InputSticker";
 const SIGNAL_SOURCE: &str = "Signal sticker guidelines (sticker-convert presets)";
 const DISCORD_SOURCE: &str = "Discord developer docs: Sticker and Soundboard resources";
 
+/// Where the rules that keep a pack's files inside it are written down.
+const CONTAINED_SOURCE: &str =
+    "soundsticker: a pack's files stay inside its folder, read with limits (docs/limits.md)";
+
 /// What a platform's sound files must be.
 struct SoundRule {
     max_bytes: Option<u64>,
@@ -58,11 +76,63 @@ struct SoundRule {
     source: &'static str,
 }
 
+/// The most bytes read of a file whose platform caps it at `cap` bytes: [`OVER_CAP_FACTOR`] times
+/// the cap (a sticker far over its cap is reported too big without being read whole), but no more
+/// than [`MAX_PACK_FILE_BYTES`] unless the cap itself is larger (a 50 MB voice message is read to
+/// check it, not 500 MB).
+fn read_cap(cap: u64) -> u64 {
+    cap.saturating_mul(OVER_CAP_FACTOR)
+        .min(MAX_PACK_FILE_BYTES.max(cap))
+}
+
+/// `by ` for a message naming the JSON field that gave a file's name (nothing when the file was
+/// found by listing the pack).
+fn named_by(by: &str) -> String {
+    if by.is_empty() {
+        String::new()
+    } else {
+        format!("{by} ")
+    }
+}
+
+/// The JSON nesting in `bytes` goes deeper than [`MAX_JSON_DEPTH`]: a scan of brackets outside
+/// strings, before any parser recurses.
+fn too_deep(bytes: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 struct Checker {
-    root: PathBuf,
+    pack: Pack,
     platform: Platform,
     files: usize,
     out: Vec<Violation>,
+    /// Stickers already checked, and their facts: a file named twice is read and reported once.
+    images: HashMap<Located, Option<ImageFacts>>,
+    /// Other files already checked, by role (`tray`, `thumbnail`, `sound`).
+    checked: HashSet<(Located, &'static str)>,
 }
 
 impl Checker {
@@ -74,40 +144,157 @@ impl Checker {
         });
     }
 
-    fn read_json(&mut self, name: &str, source: &str) -> Option<Value> {
-        let path = self.root.join(name);
-        match std::fs::read(&path)
-            .ok()
-            .map(|b| serde_json::from_slice::<Value>(&b))
-        {
-            Some(Ok(v)) => Some(v),
-            Some(Err(e)) => {
-                self.fail(name, format!("is not valid JSON: {e}"), source);
-                None
-            }
-            None => {
-                self.fail(name, "is missing", source);
+    /// Report why `name` (given by the JSON field `by`) is not read; `missing` is the rule's own
+    /// words for a file that is not there.
+    fn refused(&mut self, by: &str, name: &str, why: Refusal, missing: &str, source: &str) {
+        let by = named_by(by);
+        match why {
+            Refusal::Missing => self.fail(name, missing, source),
+            Refusal::Outside(how) => self.fail(
+                name,
+                format!(
+                    "{by}`{name}` is outside the pack ({how}); a pack names its files relative to its folder"
+                ),
+                CONTAINED_SOURCE,
+            ),
+            Refusal::NotRegular(what) => self.fail(
+                name,
+                format!("{by}`{name}` is not a regular file ({what}); it is not read"),
+                CONTAINED_SOURCE,
+            ),
+            Refusal::TooBig { bytes } => self.fail(
+                name,
+                match bytes {
+                    Some(n) => format!("is {n} bytes, too big to read"),
+                    None => "is too big to read".into(),
+                },
+                source,
+            ),
+            Refusal::Archive(rule) => self.fail(name, rule, CONTAINED_SOURCE),
+            Refusal::Reported => {}
+            Refusal::Io(e) => self.fail(name, format!("cannot be read: {e}"), source),
+        }
+    }
+
+    /// Locate `name` for the role `role`, unless a file it names was already checked for it.
+    fn first_look(
+        &mut self,
+        by: &str,
+        name: &str,
+        role: &'static str,
+        missing: &str,
+        source: &str,
+    ) -> Option<Located> {
+        match self.pack.locate(name) {
+            Ok(at) => self.checked.insert((at.clone(), role)).then_some(at),
+            Err(why) => {
+                self.refused(by, name, why, missing, source);
                 None
             }
         }
     }
 
-    /// Check a sticker image against the platform table.
+    /// Read and parse the pack's JSON file `name`: at most [`MAX_PACK_JSON_BYTES`] bytes and
+    /// [`MAX_JSON_DEPTH`] levels deep.
+    fn read_json(&mut self, name: &str, source: &str) -> Option<Value> {
+        let bytes = match self.pack.read_named(name, MAX_PACK_JSON_BYTES) {
+            Ok(bytes) => bytes,
+            Err(Refusal::TooBig { bytes }) => {
+                let size = bytes.map_or_else(|| "over".into(), |n| format!("{n}"));
+                self.fail(
+                    name,
+                    format!(
+                        "is {size} bytes; a pack's JSON file is read up to {MAX_PACK_JSON_BYTES} bytes (MAX_PACK_JSON_BYTES), so it is not read"
+                    ),
+                    source,
+                );
+                return None;
+            }
+            Err(why) => {
+                self.refused("", name, why, "is missing", source);
+                return None;
+            }
+        };
+        if too_deep(&bytes) {
+            self.fail(
+                name,
+                format!(
+                    "nests more than {MAX_JSON_DEPTH} levels deep (MAX_JSON_DEPTH); it is not parsed"
+                ),
+                source,
+            );
+            return None;
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(name, format!("is not valid JSON: {e}"), source);
+                None
+            }
+        }
+    }
+
+    /// Check the sticker image `name` (given by the JSON field `by`) against the platform table;
+    /// its facts, if it could be read. A file named twice is checked once.
+    fn image(&mut self, by: &str, name: &str) -> Option<ImageFacts> {
+        let rules = self.platform.sticker_rules();
+        let at = match self.pack.locate(name) {
+            Ok(at) => at,
+            Err(why) => {
+                self.refused(by, name, why, "is missing", rules.source);
+                return None;
+            }
+        };
+        if let Some(done) = self.images.get(&at) {
+            return done.clone();
+        }
+        let facts = self.image_at(name, &at, rules);
+        self.images.insert(at, facts.clone());
+        facts
+    }
+
+    /// Check the located sticker `name`: read up to [`read_cap`] of the platform's larger byte
+    /// cap, then every rule of the table.
     ///
     /// Long because the platform table has many rules per image (format, size, bytes, frames,
     /// duration, frame rate, palette), each a `fail` with the figures found.
-    fn image(&mut self, name: &str) -> Option<ImageFacts> {
-        let rules = self.platform.sticker_rules();
+    fn image_at(&mut self, name: &str, at: &Located, rules: &StickerRules) -> Option<ImageFacts> {
         let src = rules.source;
-        let path = self.root.join(name);
-        let Ok(bytes) = std::fs::read(&path) else {
-            self.fail(name, "is missing", src);
-            return None;
+        let largest = rules.max_animated_bytes.max(rules.max_static_bytes);
+        let bytes = match self.pack.read(at, read_cap(largest)) {
+            Ok(bytes) => bytes,
+            Err(Refusal::TooBig { bytes }) => {
+                let size =
+                    bytes.map_or_else(|| format!("over {}", read_cap(largest)), |n| n.to_string());
+                self.fail(
+                    name,
+                    format!(
+                        "is {size} bytes; the limit is {largest} (over {OVER_CAP_FACTOR}× the limit, it is not read: OVER_CAP_FACTOR)"
+                    ),
+                    src,
+                );
+                return None;
+            }
+            Err(why) => {
+                self.refused("", name, why, "is missing", src);
+                return None;
+            }
         };
         self.files += 1;
-        let Some(f) = inspect(&bytes) else {
-            self.fail(name, "is not a WebP, PNG/APNG, GIF or WebM image", src);
-            return None;
+        let f = match inspect(&bytes) {
+            Ok(f) => f,
+            Err(Unfit::Unrecognised) => {
+                self.fail(
+                    name,
+                    "is not a WebP, PNG/APNG, GIF or WebM image, or is truncated",
+                    src,
+                );
+                return None;
+            }
+            Err(Unfit::Refused(why)) => {
+                self.fail(name, why, src);
+                return None;
+            }
         };
         let animated = f.frames > 1;
         let allowed: &[ImageKind] = match self.platform {
@@ -152,7 +339,7 @@ impl Checker {
             );
         }
         if animated || f.kind == ImageKind::Webm {
-            if f.duration_ms > rules.max_duration_ms {
+            if f.duration_ms > u64::from(rules.max_duration_ms) {
                 self.fail(
                     name,
                     format!(
@@ -162,7 +349,7 @@ impl Checker {
                     src,
                 );
             }
-            if f.min_frame_ms < rules.min_frame_ms {
+            if f.min_frame_ms < u64::from(rules.min_frame_ms) {
                 self.fail(
                     name,
                     format!(
@@ -173,7 +360,7 @@ impl Checker {
                 );
             }
             if f.duration_ms > 0 {
-                let fps = f.frames as f64 * 1000.0 / f64::from(f.duration_ms);
+                let fps = f.frames as f64 * 1000.0 / f.duration_ms as f64;
                 if fps > f64::from(rules.max_fps) + 0.5 {
                     self.fail(
                         name,
@@ -213,16 +400,54 @@ impl Checker {
         Some(f)
     }
 
-    /// Check a sound file: Ogg with Opus (or Vorbis where allowed), its bytes and its length.
-    fn sound(&mut self, name: &str, rule: &SoundRule) {
+    /// Check a sound file (named by the JSON field `by`): Ogg with Opus (or Vorbis where allowed),
+    /// its bytes and its length. Read up to [`read_cap`] of the platform's cap (or
+    /// [`MAX_PACK_FILE_BYTES`] where there is none).
+    fn sound(&mut self, by: &str, name: &str, rule: &SoundRule) {
         let source = rule.source;
-        let path = self.root.join(name);
+        let Some(at) = self.first_look(
+            by,
+            name,
+            "sound",
+            "is not playable audio: the file is missing",
+            source,
+        ) else {
+            return;
+        };
         self.files += 1;
-        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        match Source::open(&path) {
+        let bytes = match self
+            .pack
+            .read(&at, rule.max_bytes.map_or(MAX_PACK_FILE_BYTES, read_cap))
+        {
+            Ok(bytes) => bytes,
+            Err(Refusal::TooBig { bytes }) => {
+                let size = bytes.map_or_else(|| "over".into(), |n| n.to_string());
+                let rule_text = match rule.max_bytes {
+                    Some(max) => format!(
+                        "is {size} bytes; the limit is {max} (over {OVER_CAP_FACTOR}× the limit, it is not read: OVER_CAP_FACTOR)"
+                    ),
+                    None => format!(
+                        "is {size} bytes; a pack's sound is read up to {MAX_PACK_FILE_BYTES} bytes (MAX_PACK_FILE_BYTES), so it is not read"
+                    ),
+                };
+                self.fail(name, rule_text, source);
+                return;
+            }
+            Err(why) => {
+                self.refused(
+                    by,
+                    name,
+                    why,
+                    "is not playable audio: the file is missing",
+                    source,
+                );
+                return;
+            }
+        };
+        let len = bytes.len() as u64;
+        match sound::sound_facts(name, bytes) {
             Err(e) => self.fail(name, format!("is not playable audio: {e}"), source),
-            Ok(src) => {
-                let info = src.info();
+            Ok(info) => {
                 let codec_ok = info.container == "ogg"
                     && (info.codec == "opus" || (rule.vorbis_ok && info.codec == "vorbis"));
                 if !codec_ok {
@@ -235,33 +460,28 @@ impl Checker {
                         source,
                     );
                 }
-                if rule.mono && info.layout.len() != 1 {
+                if rule.mono && info.channels != 1 {
                     self.fail(
                         name,
-                        format!("has {} channels; a voice note is mono", info.layout.len()),
+                        format!("has {} channels; a voice note is mono", info.channels),
                         source,
                     );
                 }
-                if let (Some(max), Some(frames)) = (rule.max_ms, info.declared_frames) {
-                    let ms = frames * 1000 / u64::from(info.rate);
-                    if ms > max {
-                        self.fail(
-                            name,
-                            format!("lasts {ms} ms; the limit is {max} ms"),
-                            source,
-                        );
-                    }
+                if let (Some(max), Some(ms)) = (rule.max_ms, info.ms)
+                    && ms > max
+                {
+                    self.fail(
+                        name,
+                        format!("lasts {ms} ms; the limit is {max} ms"),
+                        source,
+                    );
                 }
             }
         }
         if let Some(max) = rule.max_bytes
-            && bytes > max
+            && len > max
         {
-            self.fail(
-                name,
-                format!("is {bytes} bytes; the limit is {max}"),
-                source,
-            );
+            self.fail(name, format!("is {len} bytes; the limit is {max}"), source);
         }
     }
 
@@ -285,62 +505,100 @@ fn str_len(v: &Value) -> usize {
     v.as_str().map_or(0, |s| s.chars().count())
 }
 
-/// Validate a pack folder or a zip archive (`.wastickers`, `.zip`) for `platform`.
+/// Validate a pack folder or a zip archive (`.wastickers`, `.zip`) for `platform`. An archive is
+/// read into memory (at most [`MAX_ARCHIVE_BYTES`]) and never extracted.
 pub fn validate(path: &Path, platform: Platform) -> Result<ValidationReport> {
-    let _extracted;
-    let root = if path.is_dir() {
-        path.to_path_buf()
+    let report = |files_checked, violations| ValidationReport {
+        path: path.to_path_buf(),
+        platform,
+        files_checked,
+        violations,
+    };
+    let refuse_archive = |rule: String| {
+        Ok(report(
+            0,
+            vec![Violation {
+                file: ".".into(),
+                rule,
+                source: CONTAINED_SOURCE.into(),
+            }],
+        ))
+    };
+    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+    let (pack, problems) = if meta.is_dir() {
+        let folder = contained::Folder::open(path).map_err(|e| Error::read(path, e))?;
+        (Pack::Folder(folder), Vec::new())
     } else {
-        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| {
-            Error::invalid(
-                path.display().to_string(),
-                format!("not a pack folder or zip archive ({e}); give the platform's folder or its .wastickers / .zip"),
-            )
-        })?;
-        let dir =
-            tempfile::tempdir().map_err(|e| Error::write(Path::new("temporary folder"), e))?;
-        zip.extract(dir.path()).map_err(|e| {
-            Error::invalid(
-                path.display().to_string(),
-                format!("cannot extract the archive: {e}"),
-            )
-        })?;
-        let root = dir.path().to_path_buf();
-        _extracted = dir;
-        root
+        let too_big = |size: String| {
+            refuse_archive(format!(
+                "the archive is {size} bytes; an archive is read up to {MAX_ARCHIVE_BYTES} bytes (MAX_ARCHIVE_BYTES), so it is not read"
+            ))
+        };
+        if meta.is_file() && meta.len() > MAX_ARCHIVE_BYTES {
+            return too_big(meta.len().to_string());
+        }
+        let bytes = match read_capped(path, MAX_ARCHIVE_BYTES) {
+            Ok(Capped::Whole(bytes)) => bytes,
+            Ok(Capped::Over) => return too_big("over".into()),
+            Err(e) => return Err(Error::read(path, e)),
+        };
+        match zipped::ZipPack::open(bytes) {
+            Ok((zip, problems)) => (Pack::Zip(zip), problems),
+            Err(zipped::ArchiveError::Refused(rule)) => return refuse_archive(rule),
+            Err(zipped::ArchiveError::NotZip(e)) => {
+                return Err(Error::invalid(
+                    path.display().to_string(),
+                    format!(
+                        "not a pack folder or zip archive ({e}); give the platform's folder or its .wastickers / .zip"
+                    ),
+                ));
+            }
+        }
     };
     let mut c = Checker {
-        root,
+        pack,
         platform,
         files: 0,
         out: Vec::new(),
+        images: HashMap::new(),
+        checked: HashSet::new(),
     };
+    for p in problems {
+        c.fail(&p.name, p.rule, CONTAINED_SOURCE);
+    }
     match platform {
         Platform::Whatsapp => whatsapp::check(&mut c),
         Platform::Telegram => telegram::check(&mut c),
         Platform::Signal => signal::check(&mut c),
         Platform::Discord => discord::check(&mut c),
     }
-    Ok(ValidationReport {
-        path: path.to_path_buf(),
-        platform,
-        files_checked: c.files,
-        violations: c.out,
-    })
+    Ok(report(c.files, c.out))
 }
 
 fn for_each_ogg(c: &mut Checker, mut f: impl FnMut(&mut Checker, &str)) {
-    let mut names: Vec<String> = std::fs::read_dir(&c.root)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".ogg"))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    for n in names {
+    for n in c.pack.list(".ogg") {
         f(c, &n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_depth_is_counted_outside_strings() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(!too_deep(deep(MAX_JSON_DEPTH).as_bytes()));
+        assert!(too_deep(deep(MAX_JSON_DEPTH + 1).as_bytes()));
+        let quoted = format!(r#"{{"a": "{}\"{}"}}"#, "[".repeat(500), "{".repeat(500));
+        assert!(!too_deep(quoted.as_bytes()));
+    }
+
+    #[test]
+    fn read_caps_follow_the_platform_cap() {
+        assert_eq!(read_cap(100_000), 1_000_000);
+        assert_eq!(read_cap(16 << 20), 16 << 20);
+        assert_eq!(read_cap(50 << 20), 50 << 20);
+        assert_eq!(read_cap(u64::MAX), u64::MAX);
     }
 }

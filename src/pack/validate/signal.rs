@@ -23,10 +23,10 @@ pub(super) fn check(c: &mut Checker) {
             SIGNAL_SOURCE,
         );
     }
-    for s in &stickers {
+    for (i, s) in stickers.iter().enumerate() {
         let file = s["file"].as_str().unwrap_or_default().to_string();
-        c.image(&file);
+        c.image(&format!("manifest.json stickers[{i}].file"), &file);
         c.emojis(&file, &[s["emoji"].clone()], 1, 1, SIGNAL_SOURCE);
     }
-    for_each_ogg(c, |c, n| c.sound(n, &SIGNAL_VOICE));
+    for_each_ogg(c, |c, n| c.sound("", n, &SIGNAL_VOICE));
 }

@@ -39,11 +39,11 @@ pub(super) fn check(c: &mut Checker) {
             TG_SOURCE,
         );
     }
-    for s in &stickers {
+    for (i, s) in stickers.iter().enumerate() {
         let file = s["sticker"].as_str().unwrap_or_default().to_string();
-        c.image(&file);
+        c.image(&format!("set.json stickers[{i}].sticker"), &file);
         if let Some(still) = s["static_sticker"].as_str() {
-            c.image(still);
+            c.image(&format!("set.json stickers[{i}].static_sticker"), still);
         }
         c.emojis(
             &file,
@@ -66,34 +66,67 @@ pub(super) fn check(c: &mut Checker) {
         }
     }
     if let Some(thumb) = set["thumbnail"].as_str() {
-        let bytes = std::fs::read(c.root.join(thumb)).unwrap_or_default();
-        match inspect(&bytes) {
-            Some(f) if f.width == 100 && f.height == 100 => {
-                if f.kind == ImageKind::Webm && bytes.len() > 32 * 1024 {
-                    c.fail(
-                        thumb,
-                        format!(
-                            "thumbnail is {} bytes; WEBM thumbnails are limited to 32 KB",
-                            bytes.len()
-                        ),
-                        TG_SOURCE,
-                    );
-                }
-            }
-            _ => c.fail(thumb, "thumbnail must be a 100×100 image", TG_SOURCE),
-        }
+        thumbnail(c, thumb);
     }
     // The voice clips set.json names, and any other beside them.
-    let mut voices: Vec<String> = stickers
+    let mut voices: Vec<(String, String)> = stickers
         .iter()
-        .filter_map(|s| s["voice"].as_str().map(str::to_owned))
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let v = s["voice"].as_str()?;
+            Some((format!("set.json stickers[{i}].voice"), v.to_owned()))
+        })
         .collect();
     for_each_ogg(c, |_, n| {
-        if !voices.iter().any(|v| v == n) {
-            voices.push(n.to_owned());
+        if !voices.iter().any(|(_, v)| v == n) {
+            voices.push((String::new(), n.to_owned()));
         }
     });
-    for v in voices {
-        c.sound(&v, &TG_VOICE);
+    for (by, v) in voices {
+        c.sound(&by, &v, &TG_VOICE);
+    }
+}
+
+/// Check the set's thumbnail: a 100×100 image (a WebM one at most 32 KB), read up to
+/// [`MAX_PACK_FILE_BYTES`].
+fn thumbnail(c: &mut Checker, thumb: &str) {
+    const BY: &str = "set.json thumbnail";
+    let wrong = "thumbnail must be a 100×100 image";
+    let Some(at) = c.first_look(BY, thumb, "thumbnail", wrong, TG_SOURCE) else {
+        return;
+    };
+    let bytes = match c.pack.read(&at, MAX_PACK_FILE_BYTES) {
+        Ok(bytes) => bytes,
+        Err(Refusal::TooBig { bytes }) => {
+            let size = bytes.map_or_else(|| "over".into(), |n| n.to_string());
+            c.fail(
+                thumb,
+                format!(
+                    "thumbnail is {size} bytes; a pack's file is read up to {MAX_PACK_FILE_BYTES} bytes (MAX_PACK_FILE_BYTES), so it is not read"
+                ),
+                TG_SOURCE,
+            );
+            return;
+        }
+        Err(why) => {
+            c.refused(BY, thumb, why, wrong, TG_SOURCE);
+            return;
+        }
+    };
+    match inspect(&bytes) {
+        Ok(f) if f.width == 100 && f.height == 100 => {
+            if f.kind == ImageKind::Webm && bytes.len() > 32 * 1024 {
+                c.fail(
+                    thumb,
+                    format!(
+                        "thumbnail is {} bytes; WEBM thumbnails are limited to 32 KB",
+                        bytes.len()
+                    ),
+                    TG_SOURCE,
+                );
+            }
+        }
+        Err(Unfit::Refused(why)) => c.fail(thumb, format!("thumbnail {why}"), TG_SOURCE),
+        _ => c.fail(thumb, wrong, TG_SOURCE),
     }
 }

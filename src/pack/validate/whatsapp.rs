@@ -15,27 +15,21 @@ const WA_VOICE: SoundRule = SoundRule {
 /// flags), each a `fail` with its source, for both layouts; the contents' JSON shape and the tray have
 /// their own functions.
 pub(super) fn check(c: &mut Checker) {
-    if !c.root.join("contents.json").exists() {
+    if c.pack.locate("contents.json") == Err(Refusal::Missing) {
         // A third-party .wastickers archive: stickers, tray.png, title.txt, author.txt.
         for f in ["title.txt", "author.txt"] {
-            if !c.root.join(f).is_file() {
-                c.fail(
+            if let Err(why) = c.pack.locate(f) {
+                c.refused(
+                    "",
                     f,
+                    why,
                     "is missing: a WhatsApp pack needs contents.json (the sample apps' layout) or title.txt and author.txt (a .wastickers archive)",
                     "third-party .wastickers layout",
                 );
             }
         }
-        tray(c, "tray.png");
-        let mut names: Vec<String> = std::fs::read_dir(&c.root)
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".webp"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
+        tray(c, "", "tray.png");
+        let names = c.pack.list(".webp");
         if !(3..=30).contains(&names.len()) {
             c.fail(
                 ".",
@@ -44,7 +38,7 @@ pub(super) fn check(c: &mut Checker) {
             );
         }
         for n in names {
-            c.image(&n);
+            c.image("", &n);
         }
         return;
     }
@@ -122,7 +116,11 @@ pub(super) fn check(c: &mut Checker) {
         {
             c.fail(&at, "image_data_version is required", WA_SOURCE);
         }
-        tray(c, pack["tray_image_file"].as_str().unwrap_or("tray.png"));
+        tray(
+            c,
+            &format!("{at}.tray_image_file"),
+            pack["tray_image_file"].as_str().unwrap_or("tray.png"),
+        );
         let stickers = pack["stickers"].as_array().cloned().unwrap_or_default();
         if !(3..=30).contains(&stickers.len()) {
             c.fail(
@@ -132,9 +130,9 @@ pub(super) fn check(c: &mut Checker) {
             );
         }
         let animated_pack = pack["animated_sticker_pack"].as_bool().unwrap_or(false);
-        for s in &stickers {
+        for (j, s) in stickers.iter().enumerate() {
             let file = s["image_file"].as_str().unwrap_or_default().to_string();
-            let facts = c.image(&file);
+            let facts = c.image(&format!("{at}.stickers[{j}].image_file"), &file);
             c.emojis(
                 &file,
                 s["emojis"].as_array().map_or(&[][..], |v| v.as_slice()),
@@ -161,7 +159,7 @@ pub(super) fn check(c: &mut Checker) {
             }
         }
     }
-    for_each_ogg(c, |c, n| c.sound(n, &WA_VOICE));
+    for_each_ogg(c, |c, n| c.sound("", n, &WA_VOICE));
 }
 
 /// Fields of WhatsApp's `contents.json` and their types, as its sample apps' parser reads them
@@ -249,18 +247,40 @@ fn shape_of_contents(c: &mut Checker, contents: &Value) {
     }
 }
 
-fn tray(c: &mut Checker, name: &str) {
-    let Ok(bytes) = std::fs::read(c.root.join(name)) else {
-        c.fail(name, "tray icon is missing", WA_SOURCE);
+/// The tray icon's platform cap, bytes.
+const TRAY_BYTES: u64 = 50_000;
+
+/// Check the tray icon `name` (given by the JSON field `by`): a still 96×96 PNG of at most 50 000
+/// bytes, read up to [`read_cap`] of that.
+fn tray(c: &mut Checker, by: &str, name: &str) {
+    let Some(at) = c.first_look(by, name, "tray", "tray icon is missing", WA_SOURCE) else {
         return;
+    };
+    let bytes = match c.pack.read(&at, read_cap(TRAY_BYTES)) {
+        Ok(bytes) => bytes,
+        Err(Refusal::TooBig { bytes }) => {
+            let size = bytes.map_or_else(|| "over".into(), |n| n.to_string());
+            c.fail(
+                name,
+                format!(
+                    "tray icon is {size} bytes; the limit is 50 000 (over {OVER_CAP_FACTOR}× the limit, it is not read: OVER_CAP_FACTOR)"
+                ),
+                WA_SOURCE,
+            );
+            return;
+        }
+        Err(why) => {
+            c.refused(by, name, why, "tray icon is missing", WA_SOURCE);
+            return;
+        }
     };
     c.files += 1;
     match inspect(&bytes) {
-        Some(f) if f.kind == ImageKind::Png && f.width == 96 && f.height == 96 && f.frames == 1 => {
-        }
+        Ok(f) if f.kind == ImageKind::Png && f.width == 96 && f.height == 96 && f.frames == 1 => {}
+        Err(Unfit::Refused(why)) => c.fail(name, format!("tray icon {why}"), WA_SOURCE),
         _ => c.fail(name, "tray icon must be a still 96×96 PNG", WA_SOURCE),
     }
-    if bytes.len() > 50_000 {
+    if bytes.len() as u64 > TRAY_BYTES {
         c.fail(
             name,
             format!("tray icon is {} bytes; the limit is 50 000", bytes.len()),
