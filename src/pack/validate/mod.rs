@@ -22,14 +22,14 @@ use source::{Located, Pack, Refusal};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-mod contained;
+pub(crate) mod contained;
 mod discord;
 mod signal;
-mod sound;
-mod source;
+pub(crate) mod sound;
+pub(crate) mod source;
 mod telegram;
 mod whatsapp;
-mod zipped;
+pub(crate) mod zipped;
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -97,7 +97,7 @@ fn named_by(by: &str) -> String {
 
 /// The JSON nesting in `bytes` goes deeper than [`MAX_JSON_DEPTH`]: a scan of brackets outside
 /// strings, before any parser recurses.
-fn too_deep(bytes: &[u8]) -> bool {
+pub(crate) fn too_deep(bytes: &[u8]) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in bytes {
         if in_string {
