@@ -22,14 +22,14 @@ use source::{Located, Pack, Refusal};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-mod contained;
+pub(crate) mod contained;
 mod discord;
 mod signal;
-mod sound;
-mod source;
+pub(crate) mod sound;
+pub(crate) mod source;
 mod telegram;
 mod whatsapp;
-mod zipped;
+pub(crate) mod zipped;
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -97,7 +97,7 @@ fn named_by(by: &str) -> String {
 
 /// The JSON nesting in `bytes` goes deeper than [`MAX_JSON_DEPTH`]: a scan of brackets outside
 /// strings, before any parser recurses.
-fn too_deep(bytes: &[u8]) -> bool {
+pub(crate) fn too_deep(bytes: &[u8]) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in bytes {
         if in_string {
@@ -136,10 +136,12 @@ struct Checker {
 }
 
 impl Checker {
+    /// Record a broken rule. Names in a pack come from anyone: control characters in them (a
+    /// newline, a terminal escape) are shown escaped, so each violation stays one harmless line.
     fn fail(&mut self, file: &str, rule: impl Into<String>, source: &str) {
         self.out.push(Violation {
-            file: file.into(),
-            rule: rule.into(),
+            file: printable(file),
+            rule: printable(&rule.into()),
             source: source.into(),
         });
     }
@@ -501,6 +503,22 @@ impl Checker {
     }
 }
 
+/// `s` with every control character escaped (`\n`, `\u{1b}`).
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn str_len(v: &Value) -> usize {
     v.as_str().map_or(0, |s| s.chars().count())
 }
@@ -592,6 +610,12 @@ mod tests {
         assert!(too_deep(deep(MAX_JSON_DEPTH + 1).as_bytes()));
         let quoted = format!(r#"{{"a": "{}\"{}"}}"#, "[".repeat(500), "{".repeat(500));
         assert!(!too_deep(quoted.as_bytes()));
+    }
+
+    #[test]
+    fn names_are_shown_on_one_line_without_escapes() {
+        assert_eq!(printable("a.webp"), "a.webp");
+        assert_eq!(printable("a\n\u{1b}[2Jb"), "a\\n\\u{1b}[2Jb");
     }
 
     #[test]

@@ -65,16 +65,16 @@ pub(crate) fn sound_facts(name: &str, bytes: Vec<u8>) -> Result<SoundFacts, Stri
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| format!("{name}: not a recognised audio container ({e})"))?;
+        .map_err(|e| format!("not a recognised audio container ({e})"))?;
     let container = format.format_info().short_name.to_string();
     let track = format
         .default_track(TrackType::Audio)
-        .ok_or_else(|| format!("{name}: no audio track"))?;
+        .ok_or("no audio track")?;
     let params = track
         .codec_params
         .as_ref()
         .and_then(|p| p.audio())
-        .ok_or_else(|| format!("{name}: an audio track without codec parameters"))?;
+        .ok_or("an audio track without codec parameters")?;
     let codec = symphonia::default::get_codecs()
         .get_audio_decoder(params.codec)
         .map_or_else(|| "unknown".into(), |d| d.codec.info.short_name.to_string());

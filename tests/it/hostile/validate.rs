@@ -302,6 +302,14 @@ fn names_and_links_out_of_the_pack_are_refused_unopened() {
     );
     line_with(&out, "fifo-link.ogg", "is outside the pack");
 
+    // A name with a newline and a terminal escape is shown escaped, on one line.
+    telegram_set(&d, &["x\n\u{1b}[2Jy.webp"], serde_json::json!({}));
+    let out = validate_bounded(&d, "telegram");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    line_with(&out, "x\\n\\u{1b}[2Jy.webp", "is missing");
+
     // WhatsApp's tray and stickers, in contents.json.
     let contents = serde_json::json!({
         "android_play_store_link": "", "ios_app_store_link": "",
