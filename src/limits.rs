@@ -26,6 +26,10 @@ pub const MAX_AUDIO_SECONDS: u64 = 6 * 3_600;
 /// the master's rate and the output's (`clip`, `cover`'s clip, each sticker of `build`): 512 MB is
 /// 23 minutes of 48 kHz stereo. A clip's stages keep a few copies, so its peak is a few times this.
 pub const MAX_CLIP_BYTES: u64 = 512 << 20;
+/// Most samples (all channels together) `probe` and `clip` read from one master: 6 hours of
+/// 96 kHz stereo, so a small silent file of many hi-res channels cannot cost hours of CPU either
+/// (at 384 kHz × 8 channels this allows 22:30 of audio; decoding it all takes about 100 s here).
+pub const MAX_AUDIO_SAMPLES: u64 = MAX_AUDIO_SECONDS * 96_000 * 2;
 /// Largest picture `clip --picture` embeds, bytes (the Ogg comment carries it base64, in memory).
 pub const MAX_PICTURE_BYTES: u64 = 16 << 20;
 /// Largest manifest, bytes (a 120-sticker manifest with every field is about 60 KB).

@@ -97,9 +97,10 @@ impl Decode for Source {
     fn stream(&mut self, start: u64, end: Option<u64>, sink: &mut Sink<'_>) -> Result<StreamStats> {
         let limit = self.info().max_frames();
         if start >= limit {
-            return Err(too_long(self.path(), None));
+            return Err(too_long(self.path(), None, self.info()));
         }
         let path = self.path().to_path_buf();
+        let info = self.info().clone();
         let channels = self.info().layout.len().max(1);
         // One frame past the limit is enough to know the master is too long.
         let stop = end.map_or(limit + 1, |e| e.min(limit + 1));
@@ -107,7 +108,7 @@ impl Decode for Source {
         self.backend.stream(start, Some(stop), &mut |chunk| {
             at += (chunk.len() / channels) as u64;
             if at > limit {
-                return Err(too_long(&path, None));
+                return Err(too_long(&path, None, &info));
             }
             sink(chunk)
         })

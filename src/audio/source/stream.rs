@@ -6,7 +6,9 @@
 
 use crate::audio::pcm::Speaker;
 use crate::error::{Error, Result};
-use crate::limits::{MAX_AUDIO_SECONDS, MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::limits::{
+    MAX_AUDIO_SAMPLES, MAX_AUDIO_SECONDS, MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE,
+};
 use crate::timecode::Timecode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -68,9 +70,13 @@ pub struct SourceInfo {
 }
 
 impl SourceInfo {
-    /// Longest a master may be, in frames at its rate ([`MAX_AUDIO_SECONDS`]).
+    /// Longest a master may be, in frames at its rate: [`MAX_AUDIO_SECONDS`], or fewer when its
+    /// channels would exceed [`MAX_AUDIO_SAMPLES`] first.
     pub(crate) fn max_frames(&self) -> u64 {
-        u64::from(self.rate).saturating_mul(MAX_AUDIO_SECONDS)
+        let channels = self.layout.len().max(1) as u64;
+        u64::from(self.rate)
+            .saturating_mul(MAX_AUDIO_SECONDS)
+            .min(MAX_AUDIO_SAMPLES / channels)
     }
 
     /// Judge every header fact against the limits: the rate and channel count
@@ -110,7 +116,7 @@ impl SourceInfo {
                 ),
             });
         }
-        Err(too_long(path, Some(said)))
+        Err(too_long(path, Some(said), self))
     }
 }
 
@@ -134,19 +140,31 @@ pub(crate) fn check_format(path: &Path, rate: u32, channels: usize) -> Result<()
     Ok(())
 }
 
-/// The refusal of a master over [`MAX_AUDIO_SECONDS`]: `said` is the length its header gives,
-/// `None` when decoding found it.
-pub(crate) fn too_long(path: &Path, said: Option<Timecode>) -> Error {
+/// The refusal of a master longer than [`SourceInfo::max_frames`]: `said` is the length its
+/// header gives, `None` when decoding found it.
+pub(crate) fn too_long(path: &Path, said: Option<Timecode>, info: &SourceInfo) -> Error {
     let hours = MAX_AUDIO_SECONDS / 3_600;
     let what = match said {
         Some(t) => format!("the header says the audio lasts {t}"),
         None => "the audio goes on past that".to_string(),
     };
+    let max = info.max_frames();
+    let detail = if max < u64::from(info.rate).saturating_mul(MAX_AUDIO_SECONDS) {
+        format!(
+            "longer than {} at {} Hz × {} channels ({what}); a master holds at most {} million samples (6 hours of 96 kHz stereo): cut the part you need first",
+            Timecode::from_frames(max, info.rate),
+            info.rate,
+            info.layout.len(),
+            MAX_AUDIO_SAMPLES / 1_000_000,
+        )
+    } else {
+        format!(
+            "longer than {hours} hours ({what}); masters are limited to {hours} hours: cut the part you need first"
+        )
+    };
     Error::Refused {
         path: owned(path),
-        detail: format!(
-            "longer than {hours} hours ({what}); masters are limited to {hours} hours: cut the part you need first"
-        ),
+        detail,
     }
 }
 

@@ -294,6 +294,25 @@ fn lying_lengths_are_caught_in_bounded_time_and_memory() {
         "longer than 6 hours (the header says the audio lasts 10:00:00.000)",
     );
 
+    // Half an hour of 384 kHz 8-channel audio is under 6 hours but over the sample budget
+    // (MAX_AUDIO_SAMPLES: 6 hours of 96 kHz stereo), which bounds the time a small file can cost.
+    let hires = dir.path().join("hires8.flac");
+    let made = Command::new("sox")
+        .args(["-n", "-r", "384000", "-c", "8", "-b", "16"])
+        .arg(&hires)
+        .args(["trim", "0", "0.1"])
+        .status()
+        .expect("sox");
+    assert!(made.success());
+    let f = patched(&hires, &dir.path().join("hires.flac"), |b| {
+        flac_streaminfo(b, None, None, Some(384_000 * 1_800))
+    });
+    assert_probe_and_clip_refuse(
+        &f,
+        &work,
+        "longer than 22:30.000 at 384000 Hz × 8 channels (the header says the audio lasts 30:00.000)",
+    );
+
     let opus = dir.path().join("good.opus");
     clip(&good, &opus).untouched().run_ok();
     let f = patched(&opus, &dir.path().join("lacing.opus"), |b| {
