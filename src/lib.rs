@@ -46,6 +46,9 @@ mod cancel;
 mod clip;
 mod cover;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 mod output;
 pub mod pack;
