@@ -7,9 +7,9 @@
 //! panic, an abort, a hang or an unbounded allocation inside one is a bug in the parser it calls. A few
 //! also assert properties the parser documents (noted on each), so a wrong answer is a finding too.
 //!
-//! Parsers that can only read from a path today get the bytes through a file in a fresh temporary
-//! folder (removed when the call returns): [`probe`], [`mp4_edit`], [`manifest`], [`wastickers`] and
-//! [`cover_art`]. The others read from memory.
+//! Every parser reads from memory, except two that go through a file in a fresh temporary folder
+//! (removed when the call returns): [`wastickers`] (the whole of `validate` on an archive file, the
+//! way users call it; its reader alone takes bytes) and [`cover_art`] (`art::load` reads a path).
 
 use crate::audio::source::ogg_opus::OpusSource;
 use crate::audio::source::stream::Decode;
@@ -60,12 +60,12 @@ impl TempInput {
 /// total is at least the frame count times the shortest frame (unless the total is pinned at the
 /// type's maximum), so a sum that wraps around is caught even where overflow checks are off.
 pub fn inspect(data: &[u8]) {
-    let Some(facts) = crate::pack::inspect::inspect(data) else {
+    let Ok(facts) = crate::pack::inspect::inspect(data) else {
         return;
     };
     if facts.frames > 1 && facts.kind != crate::platform::ImageKind::Webm {
-        let total = u64::from(facts.duration_ms);
-        let shortest = u64::from(facts.min_frame_ms);
+        let total = facts.duration_ms;
+        let shortest = facts.min_frame_ms;
         let frames = facts.frames as u64;
         // PNG delays are fractions rounded to whole ms: allow half a ms per frame.
         let floor = shortest.saturating_mul(frames).saturating_sub(frames);
@@ -88,13 +88,10 @@ pub fn ogg_opus(data: &[u8]) {
     let _ = source.stream(0, None, &mut |_chunk: &[f32]| Ok(()));
 }
 
-/// The MP4 edit-list reader (`audio::mp4_edit`), through a file (it reads from a path only), then
-/// its frame conversions at two rates.
+/// The MP4 edit-list reader (`audio::mp4_edit`), from memory, then its frame conversions at two
+/// rates.
 pub fn mp4_edit(data: &[u8]) {
-    let Some(input) = TempInput::new("fuzz.m4a", data) else {
-        return;
-    };
-    if let Some(edit) = crate::audio::mp4_edit::read(&input.path) {
+    if let Some(edit) = crate::audio::mp4_edit::read_from(&mut std::io::Cursor::new(data)) {
         for rate in [44_100, 48_000] {
             let _ = edit.priming_frames(rate);
             let _ = edit.frames(rate);
@@ -103,15 +100,12 @@ pub fn mp4_edit(data: &[u8]) {
 }
 
 /// The manifest loader (`pack::load`: parse, every count and text rule, and the line:column of each
-/// problem), through a file named `pack.json` (it reads from a path only).
+/// problem), from memory: the files it names resolve in a folder that does not exist.
 pub fn manifest(data: &[u8]) {
-    let Some(input) = TempInput::new("pack.json", data) else {
-        return;
-    };
-    let _ = crate::pack::load(&input.path);
+    let _ = crate::pack::manifest::load_bytes(Path::new("/nonexistent/fuzz/pack.json"), data, &[]);
 }
 
-/// The line:column scanner (`pack::json_pos::locate`). The first line of the input is a JSON pointer,
+/// The line:column scanner (`pack::json_pos::locate_all`). The first line of the input is a JSON pointer,
 /// the rest the JSON text; when the text is valid JSON, every pointer into it (up to 256) is located
 /// too, and each position found must lie inside the text.
 pub fn json_pos(data: &[u8]) {
@@ -120,20 +114,19 @@ pub fn json_pos(data: &[u8]) {
     };
     let (pointer, text) = input.split_once('\n').unwrap_or(("", input));
     let lines = text.matches('\n').count() + 1;
-    let check = |pointer: &str| {
-        if let Some((line, column)) = crate::pack::json_pos::locate(text, pointer) {
+    let mut pointers = vec![pointer.to_string()];
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        collect_pointers(&value, String::new(), &mut pointers, 257);
+    }
+    let asked: Vec<&str> = pointers.iter().map(String::as_str).collect();
+    let found = crate::pack::json_pos::locate_all(text, &asked);
+    assert_eq!(found.len(), asked.len(), "one answer per pointer");
+    for (pointer, place) in asked.iter().zip(found) {
+        if let Some((line, column)) = place {
             assert!(
                 (1..=lines).contains(&line) && column >= 1,
                 "{pointer:?} located at {line}:{column}, outside a text of {lines} lines"
             );
-        }
-    };
-    check(pointer);
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-        let mut pointers = Vec::new();
-        collect_pointers(&value, String::new(), &mut pointers, 256);
-        for p in &pointers {
-            check(p);
         }
     }
 }
@@ -200,17 +193,15 @@ pub fn timecode(data: &[u8]) {
     }
 }
 
-/// `probe` on any bytes (`probe()`: open, decode to the end, measure), through a file (it reads from a
-/// path only) named with the extension [`PROBE_EXTENSIONS`] picks by the first byte.
+/// `probe` on any bytes (open, decode to the end, measure), from memory, labelled with the extension
+/// [`PROBE_EXTENSIONS`] picks by the first byte (the extension is the decoder's first hint).
 pub fn probe(data: &[u8]) {
     let Some((&first, file)) = data.split_first() else {
         return;
     };
     let ext = PROBE_EXTENSIONS[usize::from(first) % PROBE_EXTENSIONS.len()];
-    let Some(input) = TempInput::new(&format!("fuzz.{ext}"), file) else {
-        return;
-    };
-    let _ = crate::probe::probe(&input.path, &crate::progress::NoProgress);
+    let label = PathBuf::from(format!("fuzz.{ext}"));
+    let _ = crate::probe::probe_bytes(&label, file.to_vec(), &crate::progress::NoProgress);
 }
 
 /// Cover-art loading (`art::load::load`: format sniffing, decoder limits, EXIF orientation), through a
