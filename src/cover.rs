@@ -4,6 +4,7 @@
 use crate::art::canvas::{Fit, fit_square};
 use crate::art::encode::Animation;
 use crate::art::encode::webm::Threads;
+use crate::art::fallback::{self, Degrade, Ladder};
 use crate::art::features::analyse;
 use crate::art::fit::{EncodeSettings, Fitted, fit};
 use crate::art::load::{MAX_CANVAS, load};
@@ -391,14 +392,16 @@ pub fn cover_on(
     };
 
     progress.stage(&item, Stage::Render);
-    let renderer = Renderer::new(
-        o.style,
-        &shaped,
-        &fitted,
-        &features,
-        f64::from(duration_ms) / 1000.0,
-    );
-    let frames = renderer.frames();
+    let shape_art = |art: &image::RgbaImage| {
+        shape::apply(
+            art,
+            o.shape,
+            (o.margin as f32 * scale).round() as u32,
+            (o.outline as f32 * scale).round() as u32,
+        )
+    };
+    let duration_s = f64::from(duration_ms) / 1000.0;
+    let frames = Renderer::new(o.style, &shaped, &fitted, &features, duration_s).frames();
     let anim = if animated {
         Animation::at_fps(frames, fps)
     } else {
@@ -427,13 +430,41 @@ pub fn cover_on(
         threads: threads.clone(),
     };
     let min_side = rules.map_or(size, |r| r.min_animated_side.min(size));
-    let fitted_out = fit(
-        format,
-        &anim,
-        settings,
-        max_bytes,
-        if animated { min_side } else { size },
-    )?;
+    let min_side = if animated { min_side } else { size };
+    // The animation drawn down the fallback ladder (`art::fallback`): smoothed art, calmer motion,
+    // another style, or the art at rest in every frame (the file keeps its frames and timing).
+    let draw = |d: &Degrade| -> Result<Animation> {
+        let smoothed = fallback::smooth(&fitted, d.smooth);
+        let calmed = features.calmed(d.motion);
+        let style = if d.still {
+            Style::Still
+        } else {
+            d.style.unwrap_or(o.style)
+        };
+        let mut frames =
+            Renderer::new(style, &shape_art(&smoothed), &smoothed, &calmed, duration_s).frames();
+        if d.still && animated {
+            frames = vec![frames.swap_remove(0); anim.frames.len()];
+        }
+        Ok(Animation {
+            frames,
+            durations_ms: anim.durations_ms.clone(),
+        })
+    };
+    let fitted_out = match max_bytes {
+        Some(cap) => Ladder {
+            kind: format,
+            settings: &settings,
+            cap,
+            min_side,
+            original: &anim,
+            style: o.style,
+            size,
+            render: &draw,
+        }
+        .fit()?,
+        None => fit(format, &anim, settings, None, min_side)?,
+    };
     if fitted_out.side < size {
         warnings.push(format!(
             "size lowered to {0}×{0} px to fit the byte cap",

@@ -152,6 +152,29 @@ pub enum Error {
         duration_s: f64,
     },
 
+    /// A sticker image cannot fit its byte cap even as a still frame, the last step of the fitter's
+    /// ladder (quality, frame rate, size, then the fallbacks of `art::fallback`).
+    #[error(
+        "cannot fit the sticker into {cap} bytes: the smallest file was {best_bytes} bytes; tried {}; use simpler art for this sticker (a flatter, less detailed image)",
+        tried.join("; ")
+    )]
+    TooBig {
+        /// The byte cap.
+        cap: u64,
+        /// The smallest file any step reached, bytes.
+        best_bytes: u64,
+        /// What was tried, in order.
+        tried: Vec<String>,
+    },
+
+    /// Some stickers of a build could not be made; every other sticker was built (and kept in the
+    /// cache), and the previous output was left as it was.
+    #[error("{}", format_failures(failures))]
+    StickersFailed {
+        /// Every sticker file that could not be made, in manifest order.
+        failures: Vec<StickerFailure>,
+    },
+
     /// The input is not a regular file (a device such as `/dev/zero`, a FIFO, a socket, a folder),
     /// or is larger than a limit in [`crate::limits`]: refused without reading it.
     #[error("{path}: {detail}")]
@@ -174,6 +197,94 @@ fn format_issues(issues: &[ManifestIssue]) -> String {
                 lines.join("\n")
             )
         }
+    }
+}
+
+fn format_failures(failures: &[StickerFailure]) -> String {
+    let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
+    format!(
+        "{} sticker file{} could not be made; every other sticker was built and cached, and the previous output is untouched (--keep-going writes the packs without {}):\n{}",
+        failures.len(),
+        if failures.len() == 1 { "" } else { "s" },
+        if failures.len() == 1 { "it" } else { "them" },
+        lines.join("\n")
+    )
+}
+
+/// A sticker file a build could not make: which sticker (its id and manifest pointer), for which
+/// target, where it would have gone, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct StickerFailure {
+    /// The sticker's id.
+    pub id: String,
+    /// JSON pointer of the sticker in the manifest (`/stickers/13`).
+    pub pointer: String,
+    /// 1-based line:column of the sticker in the manifest's text, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_column: Option<(usize, usize)>,
+    /// The target (`whatsapp`, `telegram`, `signal`, `discord` or `pack`).
+    pub target: String,
+    /// The file it would have been.
+    pub file: PathBuf,
+    /// What went wrong and what to do.
+    pub message: String,
+    /// The byte cap missed, when the image did not fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<u64>,
+    /// The smallest file reached, when the image did not fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_bytes: Option<u64>,
+    /// What the fitter tried, when the image did not fit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tried: Vec<String>,
+}
+
+impl StickerFailure {
+    /// A failure of sticker `id` (at `pointer`) for `target` at `file`, from `error`.
+    pub(crate) fn new(
+        id: &str,
+        pointer: String,
+        target: &str,
+        file: &Path,
+        error: &Error,
+    ) -> Self {
+        let (cap, best_bytes, tried) = match error {
+            Error::TooBig {
+                cap,
+                best_bytes,
+                tried,
+            } => (Some(*cap), Some(*best_bytes), tried.clone()),
+            _ => (None, None, Vec::new()),
+        };
+        StickerFailure {
+            id: id.to_string(),
+            pointer,
+            line_column: None,
+            target: target.to_string(),
+            file: file.to_path_buf(),
+            message: error.to_string(),
+            cap,
+            best_bytes,
+            tried,
+        }
+    }
+}
+
+impl fmt::Display for StickerFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((line, column)) = self.line_column {
+            write!(f, "{line}:{column} ")?;
+        }
+        write!(
+            f,
+            "{} sticker `{}` for {} ({}): {}",
+            self.pointer,
+            self.id,
+            self.target,
+            self.file.display(),
+            self.message
+        )
     }
 }
 

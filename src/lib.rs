@@ -65,7 +65,7 @@ pub use clip::{
     OutputFormat, RangeReport, clip,
 };
 pub use cover::{CoverOptions, CoverReport, CoverRequest, DEFAULT_ENOUGH_SSIM, cover};
-pub use error::{Error, ManifestIssue, Result, Setting};
+pub use error::{Error, ManifestIssue, Result, Setting, StickerFailure};
 pub use output::discard_pending_outputs;
 pub use platform::{ImageKind, Platform, SizeRule, StickerRules};
 pub use probe::{ProbeReport, probe};

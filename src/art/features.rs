@@ -32,6 +32,25 @@ impl Features {
     pub fn frames(&self) -> usize {
         self.envelope.len()
     }
+
+    /// The same features with the movement they drive scaled by `motion` (0..=1): the envelope, the
+    /// kicks and the band levels; the waveform and the beats stay (they place things, not move them).
+    pub fn calmed(&self, motion: f32) -> Features {
+        let m = motion.clamp(0.0, 1.0);
+        Features {
+            fps: self.fps,
+            envelope: self.envelope.iter().map(|v| v * m).collect(),
+            kick: self.kick.iter().map(|v| v * m).collect(),
+            bands: self
+                .bands
+                .iter()
+                .map(|b| b.map(|v| v * m))
+                .collect(),
+            tempo_bpm: self.tempo_bpm,
+            beats: self.beats.clone(),
+            waveform: self.waveform.clone(),
+        }
+    }
 }
 
 /// Below this RMS the clip counts as silent (−60 dBFS).

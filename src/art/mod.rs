@@ -7,6 +7,7 @@
 
 pub(crate) mod canvas;
 pub(crate) mod encode;
+pub mod fallback;
 pub(crate) mod features;
 pub(crate) mod fit;
 pub(crate) mod load;

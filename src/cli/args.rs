@@ -68,6 +68,10 @@ pub(super) enum Command {
         /// Assemble the packs from the --out folders of `build --shard` runs.
         #[arg(long, value_name = "DIR", num_args = 1..)]
         merge: Vec<PathBuf>,
+        /// When some stickers fail, still write the packs without them (listed in the report; the
+        /// exit status is still 1). Without it a failed sticker leaves the previous output as it was.
+        #[arg(long, short = 'k')]
+        keep_going: bool,
     },
     /// Check a pack folder or archive against a platform's rules; exit status 1 if anything breaks them.
     Validate {

@@ -114,6 +114,7 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             no_cache,
             shard,
             merge,
+            keep_going,
         } => {
             let cancel = soundsticker::CancelToken::new();
             stop_on_ctrl_c(&cancel);
@@ -126,6 +127,8 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             opts.force = force;
             opts.shard = shard;
             opts.merge = merge;
+            opts.keep_going = keep_going;
+            opts.test_image_caps = test_image_caps()?;
             opts.cancel = cancel;
             let bar = progress_bar::BuildBar::new(mode);
             let report = soundsticker::pack::build(&manifest, &opts, &bar);
@@ -136,7 +139,13 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 render::build_human(&report);
             }
-            Ok(ExitCode::SUCCESS)
+            // As `make -k`: the packs of the others are written, and the status still says some
+            // stickers are missing.
+            Ok(if report.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Validate { path, platform } => {
             let report = soundsticker::pack::validate(&path, platform)?;
@@ -193,6 +202,31 @@ fn run_command(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Test-only image caps from `SOUNDSTICKER_TEST_IMAGE_CAP` (`ID:PLATFORM:BYTES`, comma-separated),
+/// so the tests can make one sticker impossible to fit (see `BuildOptions::test_image_caps`).
+fn test_image_caps() -> Result<Vec<(String, soundsticker::Platform, u64)>, Error> {
+    const VAR: &str = "SOUNDSTICKER_TEST_IMAGE_CAP";
+    let Ok(value) = std::env::var(VAR) else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(|entry| {
+            let mut parts = entry.rsplitn(3, ':');
+            let (bytes, platform, id) = (parts.next(), parts.next(), parts.next());
+            match (id, platform.map(str::parse), bytes.map(str::parse)) {
+                (Some(id), Some(Ok(platform)), Some(Ok(bytes))) => {
+                    Ok((id.to_string(), platform, bytes))
+                }
+                _ => Err(Error::invalid(
+                    VAR,
+                    format!("`{entry}` is not ID:PLATFORM:BYTES (a test-only setting)"),
+                )),
+            }
+        })
+        .collect()
 }
 
 /// First Ctrl-C: `cancel` (the build stops after the pieces in flight and removes its staging folder);

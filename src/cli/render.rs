@@ -218,6 +218,17 @@ pub fn build_human(r: &BuildReport) {
     if let Some(p) = &r.preview {
         eprintln!("preview: {}", p.display());
     }
+    if !r.failed.is_empty() {
+        eprintln!(
+            "error: {} sticker file{} could not be made and {} left out of the packs (--keep-going):",
+            r.failed.len(),
+            if r.failed.len() == 1 { "" } else { "s" },
+            if r.failed.len() == 1 { "is" } else { "are" },
+        );
+        for f in &r.failed {
+            eprintln!("  {f}");
+        }
+    }
 }
 
 pub fn validate_human(r: &ValidationReport) {
@@ -254,6 +265,19 @@ pub fn error_json(err: &soundsticker::Error) -> serde_json::Value {
     if let soundsticker::Error::Manifest { path, issues } = err {
         e["file"] = serde_json::json!(path);
         e["issues"] = serde_json::json!(issues);
+    }
+    if let soundsticker::Error::StickersFailed { failures } = err {
+        e["failures"] = serde_json::json!(failures);
+    }
+    if let soundsticker::Error::TooBig {
+        cap,
+        best_bytes,
+        tried,
+    } = err
+    {
+        e["cap"] = serde_json::json!(cap);
+        e["best_bytes"] = serde_json::json!(best_bytes);
+        e["tried"] = serde_json::json!(tried);
     }
     serde_json::json!({ "error": e })
 }

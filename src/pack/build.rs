@@ -43,6 +43,16 @@ pub struct BuildOptions {
     pub shard: Option<Shard>,
     /// Assemble the packs from these shard folders.
     pub merge: Vec<PathBuf>,
+    /// Like `make -k`: when some stickers fail, still replace the output with packs of the others
+    /// (each failed sticker left out of the platforms it failed for, and listed in
+    /// [`BuildReport::failed`]). Without it a failed sticker fails the build and the previous output
+    /// stays. A shard build ignores it (a shard with stickers missing could not be merged).
+    pub keep_going: bool,
+    /// Test-only: image byte caps for some stickers and platforms (sticker id, platform, cap), in
+    /// place of the platform's. Set by the command line from `SOUNDSTICKER_TEST_IMAGE_CAP` for the
+    /// tests of failing stickers; nothing else should set it.
+    #[doc(hidden)]
+    pub test_image_caps: Vec<(String, Platform, u64)>,
     /// Cancelled by the caller to stop the build after the pieces in flight (default: a token nobody
     /// cancels). The build then returns [`Error::Cancelled`] and leaves the previous output untouched.
     pub cancel: CancelToken,
@@ -127,6 +137,7 @@ pub fn build(
     let damaged = Mutex::new(Vec::new());
     let job = Job {
         m: &m,
+        test_image_caps: &opts.test_image_caps,
         targets: &targets,
         dir: &work,
         sources: &sources,
@@ -146,9 +157,17 @@ pub fn build(
 
     let mut stickers = Vec::with_capacity(built.len());
     let mut rendered = Vec::new();
+    let mut failed = Vec::new();
     for b in built {
         stickers.push(b.report);
         rendered.extend(b.rendered);
+        failed.extend(b.failures);
+    }
+    if !failed.is_empty() {
+        locate_failures(&m, &mut failed, st, &out);
+        if !opts.keep_going || opts.shard.is_some() {
+            return Err(Error::StickersFailed { failures: failed });
+        }
     }
     let (files, preview) = if let Some(shard) = opts.shard {
         let info = ShardInfo {
@@ -238,11 +257,38 @@ pub fn build(
         files,
         preview,
         cache: cache_report,
+        failed,
     })
 }
 
-/// Build the chosen stickers, `jobs` at a time (default: one per core); the first error in manifest
-/// order wins. Each sticker runs on its own worker thread and its inner work (frames, encodes) on rayon's
+/// Name each failure's place in the manifest (line:column of its sticker) and its file in the output
+/// folder rather than the staging folder.
+fn locate_failures(
+    m: &manifest::LoadedManifest,
+    failed: &mut [crate::error::StickerFailure],
+    staged: &Path,
+    out: &Path,
+) {
+    let text = crate::limits::read_capped(&m.path, crate::limits::MAX_MANIFEST_BYTES)
+        .ok()
+        .and_then(|c| match c {
+            crate::limits::Capped::Whole(bytes) => String::from_utf8(bytes).ok(),
+            crate::limits::Capped::Over => None,
+        });
+    let pointers: Vec<&str> = failed.iter().map(|f| f.pointer.as_str()).collect();
+    let places = text
+        .map(|t| super::json_pos::locate_all(&t, &pointers))
+        .unwrap_or_default();
+    for (i, f) in failed.iter_mut().enumerate() {
+        f.line_column = places.get(i).copied().flatten();
+        if let Ok(rel) = f.file.strip_prefix(staged) {
+            f.file = out.join(rel);
+        }
+    }
+}
+
+/// Build the chosen stickers, `jobs` at a time (default: one per core). A sticker's failures are in
+/// its `StickerBuild`; only a cancelled build is an error here. Each sticker runs on its own worker thread and its inner work (frames, encodes) on rayon's
 /// pool. Stickers are not rayon tasks themselves: a rayon thread waiting inside one sticker would steal
 /// and start others, so any number could be in flight at once, each holding its frames in memory.
 fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<StickerBuild>> {

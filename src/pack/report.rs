@@ -83,4 +83,8 @@ pub struct BuildReport {
     pub preview: Option<PathBuf>,
     /// How the cache served the build.
     pub cache: CacheReport,
+    /// Sticker files that could not be made and were left out of their packs (only with
+    /// `--keep-going`; without it such a build fails and writes nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<crate::error::StickerFailure>,
 }

@@ -12,7 +12,7 @@ use crate::art::styles::Style;
 use crate::cancel::CancelToken;
 use crate::clip::{ClipReport, ClipRequest, DecodedRange, clip_from};
 use crate::cover::{CoverOptions, CoverReport, CoverRequest, cover_on};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StickerFailure};
 use crate::output::file_label;
 use crate::platform::{ImageKind, Platform};
 use crate::progress::{Progress, Scoped, Stage};
@@ -54,6 +54,8 @@ pub fn image_platform(t: Target) -> Platform {
 /// Everything the sticker jobs share.
 pub struct Job<'a> {
     pub m: &'a LoadedManifest,
+    /// Test-only image caps (see `BuildOptions::test_image_caps`).
+    pub test_image_caps: &'a [(String, Platform, u64)],
     pub targets: &'a [Target],
     /// Folder holding one sub-folder per target.
     pub dir: &'a Path,
@@ -91,10 +93,11 @@ struct FileMeta {
     warnings: Vec<String>,
 }
 
-/// One sticker's report and what each target got.
+/// One sticker's report, what each target got, and the targets that failed.
 pub struct StickerBuild {
     pub report: StickerReport,
     pub rendered: Vec<(Target, Rendered)>,
+    pub failures: Vec<StickerFailure>,
 }
 
 /// How a file was obtained.
@@ -118,6 +121,10 @@ struct Sticker<'a> {
     art: PathBuf,
     decoded: Option<DecodedRange>,
     made: HashMap<Key, (PathBuf, FileMeta)>,
+    /// Images of this build that could not fit their cap, by key: another target with the same key
+    /// (the canonical pack's WhatsApp-rules image) fails at once instead of trying the whole ladder
+    /// again.
+    too_big: HashMap<Key, Error>,
     /// Threads for this sticker's VP9 encodes (see `Threads`).
     threads: Threads,
 }
@@ -176,7 +183,34 @@ impl Sticker<'_> {
                 });
             }
             None => {
-                let mut meta = make(self)?;
+                if let Some(Error::TooBig {
+                    cap,
+                    best_bytes,
+                    tried,
+                }) = self.too_big.get(key)
+                {
+                    return Err(Error::TooBig {
+                        cap: *cap,
+                        best_bytes: *best_bytes,
+                        tried: tried.clone(),
+                    });
+                }
+                let mut meta = match make(self) {
+                    Err(Error::TooBig {
+                        cap,
+                        best_bytes,
+                        tried,
+                    }) => {
+                        let again = || Error::TooBig {
+                            cap,
+                            best_bytes,
+                            tried: tried.clone(),
+                        };
+                        self.too_big.insert(key.clone(), again());
+                        return Err(again());
+                    }
+                    other => other?,
+                };
                 meta.output.file = role.into();
                 keep(&meta)?;
                 (meta, Origin::Encoded)
@@ -234,11 +268,26 @@ impl Sticker<'_> {
         Ok((key, meta, origin))
     }
 
+    /// The sticker's cover options for `platform`, with a test-only cap where one is set.
+    fn cover_options(&self, platform: Platform) -> CoverOptions {
+        let mut opts = cover_options(self.job.m, self.index, platform);
+        let id = &self.job.m.manifest.stickers[self.index].id;
+        if let Some((_, _, cap)) = self
+            .job
+            .test_image_caps
+            .iter()
+            .find(|(i, p, _)| i == id && *p == platform)
+        {
+            opts.max_bytes = Some(*cap);
+        }
+        opts
+    }
+
     /// A still image of the art by `platform`'s static rules (Telegram's static fallback).
     fn still(&mut self, platform: Platform, dest: &Path, item: &str) -> Result<(FileMeta, Origin)> {
         let opts = CoverOptions {
             style: Style::Still,
-            ..cover_options(self.job.m, self.index, platform)
+            ..self.cover_options(platform)
         };
         self.render(opts, None, "image.webp", dest, item)
     }
@@ -251,7 +300,7 @@ impl Sticker<'_> {
         dest: &Path,
         item: &str,
     ) -> Result<(FileMeta, Origin)> {
-        let opts = cover_options(self.job.m, self.index, platform);
+        let opts = self.cover_options(platform);
         let ext = image_ext(platform.sticker_rules().animated_format);
         self.render(opts, Some(driver), &format!("image.{ext}"), dest, item)
     }
@@ -300,17 +349,11 @@ impl Sticker<'_> {
 /// Build sticker `index` for every target of the job. The canonical pack's image follows WhatsApp's
 /// rules and, when the build includes WhatsApp, is WhatsApp's image (driven by its voice note), so it
 /// is made once. Its VP9 encodes run on as many threads as `threads` holds when each starts.
-pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
-    build_sticker_targets(job, index, threads)
-        .map_err(|e| e.name_setting(|setting| field_of(job.m, index, setting)))
-}
-
-/// `build_sticker`, with errors still naming the library's settings.
 ///
-/// Long because each target's sound, image and still share the sticker's decoded range and the
-/// files already made (`Sticker`), and the report collects all three; the making is in `Sticker`'s
-/// methods.
-fn build_sticker_targets(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
+/// A target that fails does not stop the others: its files are removed from the build folder and the
+/// failure is kept in `StickerBuild::failures`, naming the sticker, its manifest pointer, the target
+/// and the file. Only a cancelled build ends the sticker early (`Err(Error::Cancelled)`).
+pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
     let m = job.m;
     let s = &m.manifest.stickers[index];
     let mut st = Sticker {
@@ -320,24 +363,19 @@ fn build_sticker_targets(job: &Job, index: usize, threads: &Threads) -> Result<S
         art: m.resolve(s.cover.as_deref().unwrap_or(&m.manifest.cover)),
         decoded: None,
         made: HashMap::new(),
+        too_big: HashMap::new(),
         threads: threads.clone(),
     };
-    let mut report = StickerReport {
-        id: s.id.clone(),
-        outputs: Vec::new(),
-        warnings: Vec::new(),
-        encoded: 0,
-        from_cache: 0,
-    };
-    let mut rendered = Vec::new();
-    let whatsapp_sound = job
-        .targets
-        .contains(&Some(Platform::Whatsapp))
-        .then(|| job.dir.join("whatsapp").join(format!("{}.ogg", s.id)));
-    let tally = |origin: Origin, report: &mut StickerReport| match origin {
-        Origin::Encoded => report.encoded += 1,
-        Origin::Restored => report.from_cache += 1,
-        Origin::Reused => {}
+    let mut build = StickerBuild {
+        report: StickerReport {
+            id: s.id.clone(),
+            outputs: Vec::new(),
+            warnings: Vec::new(),
+            encoded: 0,
+            from_cache: 0,
+        },
+        rendered: Vec::new(),
+        failures: Vec::new(),
     };
     for &target in job.targets {
         if job.cancel.is_cancelled() {
@@ -345,76 +383,127 @@ fn build_sticker_targets(job: &Job, index: usize, threads: &Threads) -> Result<S
         }
         let name = target_name(target);
         let item = format!("{} → {name}", s.id);
-        let dir = job.dir.join(name);
-        let ext = image_ext(image_platform(target).sticker_rules().animated_format);
-        let sound_file = dir.join(format!("{}.ogg", s.id));
-        let image_file = dir.join(format!("{}.{ext}", s.id));
-        let (sound_key, sound_meta, sound_origin) =
-            st.sound(sound_platform(target), &sound_file, &item)?;
-        tally(sound_origin, &mut report);
-        let driver = match (target, &whatsapp_sound) {
-            (None, Some(wa)) => {
-                let (key, _, _) = st.sound(Platform::Whatsapp, wa, &item)?;
-                (key, wa.clone())
-            }
-            _ => (sound_key, sound_file.clone()),
-        };
-        let (image_meta, origin) = st.image(
-            image_platform(target),
-            (&driver.0, &driver.1),
-            &image_file,
-            &item,
-        )?;
-        tally(origin, &mut report);
-        let mut files = vec![
-            (sound_meta, sound_file.clone()),
-            (image_meta, image_file.clone()),
-        ];
-        let static_file = if target == Some(Platform::Telegram) && m.manifest.static_fallback() {
-            let file = dir.join("static").join(format!("{}.webp", s.id));
-            let (meta, still_origin) = st.still(Platform::Telegram, &file, &item)?;
-            tally(still_origin, &mut report);
-            files.push((meta, file));
-            Some(format!("static/{}.webp", s.id))
-        } else {
-            None
-        };
-        let origins = [sound_origin, origin];
-        if origins.contains(&Origin::Restored) && !origins.contains(&Origin::Encoded) {
-            job.progress.stage(&item, Stage::Cached);
-        }
-        for (meta, file) in files {
-            let is_image = file != sound_file;
-            report.outputs.push(OutputFile {
-                target: name.into(),
-                file,
-                ..meta.output
-            });
-            for w in meta.warnings {
-                let w = if is_image { format!("{name}: {w}") } else { w };
-                if !report.warnings.contains(&w) {
-                    report.warnings.push(w);
+        // The file being made, named by a failure.
+        let mut at = PathBuf::new();
+        match build_target(&mut st, &mut build.report, target, &mut at) {
+            Ok(rendered) => build.rendered.push((target, rendered)),
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) => {
+                let e = e.name_setting(|setting| field_of(m, index, setting));
+                // What this target wrote is not part of any pack: only files of the staging folder,
+                // which this build made, are removed.
+                let written = target_files(job, target, &s.id);
+                for file in &written {
+                    let _ = std::fs::remove_file(file);
                 }
+                st.made.retain(|_, (path, _)| !written.contains(path));
+                let failure =
+                    StickerFailure::new(&s.id, format!("/stickers/{index}"), name, &at, &e);
+                build.report.warnings.push(format!("{name}: not built: {e}"));
+                build.failures.push(failure);
             }
         }
-        rendered.push((
-            target,
-            Rendered {
-                id: s.id.clone(),
-                image_file: file_label(&image_file),
-                sound_file: file_label(&sound_file),
-                emojis: s.emojis.clone(),
-                title: s.title.clone().unwrap_or_else(|| s.id.clone()),
-                alt: s.alt.clone(),
-                keywords: s.keywords.clone(),
-                animated: true,
-                static_file,
-            },
-        ));
         let done = job.done.fetch_add(1, Ordering::Relaxed) + 1;
         job.progress.item_done(&item, done, job.total);
     }
-    Ok(StickerBuild { report, rendered })
+    Ok(build)
+}
+
+/// The files a target of sticker `id` may write in the build folder.
+fn target_files(job: &Job, target: Target, id: &str) -> [PathBuf; 3] {
+    let dir = job.dir.join(target_name(target));
+    let ext = image_ext(image_platform(target).sticker_rules().animated_format);
+    [
+        dir.join(format!("{id}.ogg")),
+        dir.join(format!("{id}.{ext}")),
+        dir.join("static").join(format!("{id}.webp")),
+    ]
+}
+
+/// One target of `st`'s sticker: its sound, image and (Telegram's) still, reported into `report`;
+/// `at` is set to each file as it is made, so that a failure names it.
+fn build_target(
+    st: &mut Sticker,
+    report: &mut StickerReport,
+    target: Target,
+    at: &mut PathBuf,
+) -> Result<Rendered> {
+    let job = st.job;
+    let m = job.m;
+    let s = &m.manifest.stickers[st.index];
+    let name = target_name(target);
+    let item = format!("{} → {name}", s.id);
+    let [sound_file, image_file, static_path] = target_files(job, target, &s.id);
+    let tally = |origin: Origin, report: &mut StickerReport| match origin {
+        Origin::Encoded => report.encoded += 1,
+        Origin::Restored => report.from_cache += 1,
+        Origin::Reused => {}
+    };
+    *at = sound_file.clone();
+    let (sound_key, sound_meta, sound_origin) =
+        st.sound(sound_platform(target), &sound_file, &item)?;
+    tally(sound_origin, report);
+    let whatsapp_sound = job
+        .targets
+        .contains(&Some(Platform::Whatsapp))
+        .then(|| job.dir.join("whatsapp").join(format!("{}.ogg", s.id)));
+    let driver = match (target, &whatsapp_sound) {
+        (None, Some(wa)) => {
+            let (key, _, _) = st.sound(Platform::Whatsapp, wa, &item)?;
+            (key, wa.clone())
+        }
+        _ => (sound_key, sound_file.clone()),
+    };
+    *at = image_file.clone();
+    let (image_meta, origin) = st.image(
+        image_platform(target),
+        (&driver.0, &driver.1),
+        &image_file,
+        &item,
+    )?;
+    tally(origin, report);
+    let mut files = vec![
+        (sound_meta, sound_file.clone()),
+        (image_meta, image_file.clone()),
+    ];
+    let static_file = if target == Some(Platform::Telegram) && m.manifest.static_fallback() {
+        *at = static_path.clone();
+        let (meta, still_origin) = st.still(Platform::Telegram, &static_path, &item)?;
+        tally(still_origin, report);
+        files.push((meta, static_path));
+        Some(format!("static/{}.webp", s.id))
+    } else {
+        None
+    };
+    let origins = [sound_origin, origin];
+    if origins.contains(&Origin::Restored) && !origins.contains(&Origin::Encoded) {
+        job.progress.stage(&item, Stage::Cached);
+    }
+    for (meta, file) in files {
+        let is_image = file != sound_file;
+        report.outputs.push(OutputFile {
+            target: name.into(),
+            file,
+            ..meta.output
+        });
+        for w in meta.warnings {
+            let w = if is_image { format!("{name}: {w}") } else { w };
+            if !report.warnings.contains(&w) {
+                report.warnings.push(w);
+            }
+        }
+    }
+    Ok(Rendered {
+        id: s.id.clone(),
+        image_file: file_label(&image_file),
+        sound_file: file_label(&sound_file),
+        emojis: s.emojis.clone(),
+        title: s.title.clone().unwrap_or_else(|| s.id.clone()),
+        alt: s.alt.clone(),
+        keywords: s.keywords.clone(),
+        animated: true,
+        static_file,
+    })
 }
 
 /// The first source holding `key` intact, its file copied to `dest`, and whether some source held

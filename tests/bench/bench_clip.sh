@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/soundsticker}
-DATA=target/bench-data
+# Generated with a fixed seed (sox -R), so every machine benchmarks the same masters; the folder's
+# name changed when the seed came in, so no older unseeded master is reused.
+DATA=target/bench-data/clip-seeded
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 mkdir -p "$DATA"
@@ -22,10 +24,15 @@ peak_rss_mb() { sort -n "$OUT/rss" | tail -1 | awk '{printf "%.1f", $1/1024}'; r
 echo "generating masters in $DATA (cached) ..."
 for i in $(seq 1 12); do
   f="$DATA/master$i.flac"
-  [ -s "$f" ] || sox -n -r 44100 -c 2 -b 24 "$f" synth 240 pinknoise synth 240 sine $((110 * i)) \
-    synth 240 sine amod 1.5 gain -$((6 + i)) 2>/dev/null
+  # Written aside and renamed, so an interrupted run leaves no truncated master behind.
+  [ -s "$f" ] || { sox -R -n -r 44100 -c 2 -b 24 "$f.tmp.flac" synth 240 pinknoise synth 240 sine $((110 * i)) \
+    synth 240 sine amod 1.5 gain -$((6 + i)) 2>/dev/null && mv "$f.tmp.flac" "$f"; }
 done
-[ -s "$DATA/hour.flac" ] || sox -n -r 44100 -c 2 -b 16 "$DATA/hour.flac" synth 3600 sine 440 sine 660 gain -10
+[ -s "$DATA/hour.flac" ] || { sox -R -n -r 44100 -c 2 -b 16 "$DATA/hour.tmp.flac" synth 3600 sine 440 sine 660 gain -10 &&
+  mv "$DATA/hour.tmp.flac" "$DATA/hour.flac"; }
+
+inputs=$( (cd "$DATA" && sha256sum master*.flac hour.flac) | sha256sum | cut -c1-16)
+echo "inputs: sha256 $inputs ($(sox --version 2>&1 | sed 's/.*SoX //'))"
 
 starts=(12 40 65 90 101 120 133 150 170 185 200 222)
 

@@ -23,7 +23,9 @@ cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/soundsticker}
 STICKERS=${STICKERS:-30}
 [ "$STICKERS" -ge 3 ] || { echo "STICKERS=$STICKERS: a WhatsApp pack needs at least 3 stickers" >&2; exit 1; }
-DATA=target/bench-data/pack
+# Generated with fixed seeds (sox -R; ffmpeg's sources take seed=), so every machine benchmarks the
+# same inputs; the folder's name changed when the seeds came in, so no older unseeded data is reused.
+DATA=target/bench-data/pack-seeded
 OUT=$(mktemp -d)
 if [ -n "${KEEP:-}" ]; then echo "keeping outputs in $OUT"; else trap 'rm -rf "$OUT"' EXIT; fi
 mkdir -p "$DATA"
@@ -54,7 +56,7 @@ for i in $(seq 1 "$STICKERS"); do
   # A two-voice chord (a fifth apart, one voice per channel), a swept triangle, pink noise, a tremolo
   # and a slow swell, so the loudness differs from one offset to another.
   # Written aside and renamed, so an interrupted run leaves no truncated file in the cache.
-  [ -s "$f" ] || { sox -n -r 44100 -c 2 -b 16 "$f.tmp.flac" \
+  [ -s "$f" ] || { sox -R -n -r 44100 -c 2 -b 16 "$f.tmp.flac" \
     synth 180 "${waves[$((i % 4))]}" $((98 + 23 * i)) "${waves[$((i % 4))]}" $(((98 + 23 * i) * 3 / 2)) \
     synth 180 triangle mix $((196 + 29 * i)):$((392 + 53 * i)) \
     synth 180 pinknoise mix \
@@ -72,6 +74,11 @@ for i in $(seq 1 "$STICKERS"); do
   esac
   [ -s "$c" ] || { ffmpeg -nostdin -v error -y -f lavfi -i "$src" -frames:v 1 "$c.tmp.png" && mv "$c.tmp.png" "$c"; }
 done
+
+# The same inputs everywhere: the SHA-256 of every master and cover, hashed again (the FLAC and PNG
+# bytes also carry the encoders' versions, printed beside it).
+inputs=$( (cd "$DATA" && sha256sum master*.flac cover*.png) | sha256sum | cut -c1-16)
+echo "inputs: sha256 $inputs ($(sox --version 2>&1 | sed 's/.*SoX //'), $(ffmpeg -version | head -1 | cut -d' ' -f1-3))"
 
 # The manifest: its folder links to the data, so the paths in it stay relative.
 ln -s "$PWD/$DATA" "$OUT/data"
@@ -209,6 +216,7 @@ loud() { ffmpeg -nostats -hide_banner -i "$1" -af ebur128=peak=true -f null - 2>
 kb() { awk -v b="$1" 'BEGIN {printf "%.0f", b / 1000}'; }
 retries() { local n; n=$(grep -cx "$1" "$OUT/ffseq/retries" 2>/dev/null) || true; echo "${n:-0}"; }
 
+printf '\ninputs: sha256 %s' "$inputs"
 printf '\n%d-sticker pack (3-4 s clips from 3-minute 44.1 kHz FLAC masters, 640x640 covers) for WhatsApp + Telegram + Discord\n' "$STICKERS"
 printf '  %-20s %8s %7s %9s | %13s %13s %13s %14s\n' "" "wall" "CPU" "peak RSS" "WA webp kB" "TG webm kB" "DC png kB" "ogg (3) kB"
 for who in ours ffseq ffp2; do

@@ -24,7 +24,7 @@ fn write_pack(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-fn tree_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn tree_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -191,7 +191,7 @@ fn links_in(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn assert_same_tree(expected: &[(String, Vec<u8>)], dir: &Path) {
+pub(crate) fn assert_same_tree(expected: &[(String, Vec<u8>)], dir: &Path) {
     let got = tree_bytes(dir);
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     assert_eq!(

@@ -7,6 +7,7 @@ mod build;
 mod clip;
 mod cover;
 mod examples;
+mod fallback;
 mod formats;
 mod hostile;
 mod manifest;

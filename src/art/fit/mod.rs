@@ -47,6 +47,10 @@ pub struct Fitted {
     pub estimates: u32,
     /// What set the quality.
     pub stop: Stop,
+    /// Steps of the fallback ladder taken because quality, frame rate and size could not fit the cap
+    /// (`art::fallback`); empty when none was needed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<crate::art::fallback::Fallback>,
     /// Also in the cover report's own `warnings`, which is what is serialised.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -338,10 +342,78 @@ fn fit_one(
             return Ok(found);
         }
     }
-    Err(Error::Encode {
-        detail: format!(
-            "cannot fit the animation into {cap} bytes even at quality {MIN_QUALITY}, a sixth of the frame rate and the smallest size allowed; shorten it, lower the frame rate (fps) or use a calmer style (vinyl, wave)"
-        ),
+    floor(kind, anim, s, cap, min_side, work)
+}
+
+/// The last resort of `fit_one` once every search missed: one encode at the bottom of the ladder
+/// (the lowest quality, the coarsest frame step, the smallest size allowed). Searches give up on
+/// predictions, which run high at the bottom of the scale, so this encode may still fit; if not, its
+/// size is the shortfall reported in [`Error::TooBig`].
+fn floor(
+    kind: ImageKind,
+    anim: &Animation,
+    s: &EncodeSettings,
+    cap: u64,
+    min_side: u32,
+    mut work: Work,
+) -> Result<(Fitted, Scope)> {
+    let smallest = SCALES
+        .iter()
+        .map(|scale| (anim.width() as f32 * scale).round() as u32 & !1)
+        .filter(|&side| side == anim.width() || side >= min_side.max(2))
+        .min()
+        .unwrap_or(anim.width());
+    let scaled;
+    let sized = if smallest < anim.width() {
+        scaled = anim.resized(smallest, smallest);
+        &scaled
+    } else {
+        anim
+    };
+    let step = FPS_STEPS
+        .into_iter()
+        .filter(|&step| step == 1 || sized.frames.len() / step >= 2)
+        .max()
+        .unwrap_or(1);
+    let decimated;
+    let a = if step > 1 {
+        decimated = sized.decimate(step);
+        &decimated
+    } else {
+        sized
+    };
+    let at_floor = EncodeSettings {
+        quality: MIN_QUALITY.min(s.quality),
+        ..s.clone()
+    };
+    let bytes = encode_with(kind, a, &at_floor)?;
+    work.passes += 1;
+    if bytes.len() as u64 <= cap {
+        let settled = Settled {
+            bytes,
+            quality: at_floor.quality,
+            step,
+            stop: Stop::Cap,
+        };
+        let fitted = settled.finish(kind, sized, work, Some(cap))?;
+        let scope = Scope {
+            side: smallest,
+            step,
+            checked: false,
+        };
+        return Ok((fitted, scope));
+    }
+    let mut floor = format!("quality {MIN_QUALITY}");
+    if step > 1 {
+        floor += &format!(", 1/{step} of the frame rate");
+    }
+    if smallest < anim.width() {
+        floor += &format!(", {smallest}×{smallest} px");
+    }
+    Err(Error::TooBig {
+        cap,
+        best_bytes: bytes.len() as u64,
+        tried: vec![format!("{floor} ({} bytes)", bytes.len())],
     })
 }
 
@@ -378,10 +450,7 @@ impl Settled {
         } = self;
         // The frames encoded: every `step`-th of the reference, each as long as the frames it stands
         // for.
-        let slots = reference.decimated_durations(step);
-        let picks = ssim_picks(slots.len());
-        let decoded = decode_where(kind, &bytes, Some(&slots), &|i| picks.contains(&i))?;
-        let ssim = mean_ssim(&reference.frames, &decoded.kept, step);
+        let (ssim, decoded) = measure(kind, &bytes, reference, step)?;
         let mut warnings = Vec::new();
         if ssim < SSIM_WARNING {
             warnings.push(format!(
@@ -406,7 +475,41 @@ impl Settled {
             passes: work.passes,
             estimates: work.estimates,
             stop,
+            fallback: Vec::new(),
             warnings,
         })
     }
+}
+
+/// Decode `bytes` (every `step`-th frame of `reference`, at its size) and measure its mean SSIM
+/// against `reference` on `SSIM_PICKS` frames; also the decoded picks and the count of frames stored.
+fn measure(
+    kind: ImageKind,
+    bytes: &[u8],
+    reference: &Animation,
+    step: usize,
+) -> Result<(f64, encode::DecodedFrames)> {
+    let slots = reference.decimated_durations(step);
+    let picks = ssim_picks(slots.len());
+    let decoded = decode_where(kind, bytes, Some(&slots), &|i| picks.contains(&i))?;
+    Ok((mean_ssim(&reference.frames, &decoded.kept, step), decoded))
+}
+
+/// The SSIM of a fitted file against `reference`, the animation it stands for at its full size and
+/// frame rate (resized and decimated as the fit was): what a fallback drawing lost against the
+/// sticker as first drawn.
+pub(crate) fn ssim_against(kind: ImageKind, fitted: &Fitted, reference: &Animation) -> Result<f64> {
+    let step = if fitted.fps > 0.0 {
+        (reference.fps() / fitted.fps).round().max(1.0) as usize
+    } else {
+        1
+    };
+    let resized;
+    let at_side = if fitted.side > 0 && fitted.side < reference.width() {
+        resized = reference.resized(fitted.side, fitted.side);
+        &resized
+    } else {
+        reference
+    };
+    Ok(measure(kind, &fitted.bytes, at_side, step)?.0)
 }
