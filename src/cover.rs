@@ -341,12 +341,15 @@ pub fn cover_on(
     let art = load(&req.cover)?;
     let fitted = fit_square(&art, size, o.fit);
     let scale = size as f32 / 512.0;
-    let shaped = shape::apply(
-        &fitted,
-        o.shape,
-        (o.margin as f32 * scale).round() as u32,
-        (o.outline as f32 * scale).round() as u32,
-    );
+    let shape_art = |art: &image::RgbaImage| {
+        shape::apply(
+            art,
+            o.shape,
+            (o.margin as f32 * scale).round() as u32,
+            (o.outline as f32 * scale).round() as u32,
+        )
+    };
+    let shaped = shape_art(&fitted);
 
     let (features, duration_ms) = match (&req.audio, animated) {
         (Some(audio), true) => {
@@ -392,14 +395,6 @@ pub fn cover_on(
     };
 
     progress.stage(&item, Stage::Render);
-    let shape_art = |art: &image::RgbaImage| {
-        shape::apply(
-            art,
-            o.shape,
-            (o.margin as f32 * scale).round() as u32,
-            (o.outline as f32 * scale).round() as u32,
-        )
-    };
     let duration_s = f64::from(duration_ms) / 1000.0;
     let frames = Renderer::new(o.style, &shaped, &fitted, &features, duration_s).frames();
     let anim = if animated {
@@ -445,6 +440,15 @@ pub fn cover_on(
             Renderer::new(style, &shape_art(&smoothed), &smoothed, &calmed, duration_s).frames();
         if d.still && animated {
             frames = vec![frames.swap_remove(0); anim.frames.len()];
+            // The last frame's corner pixel one step more (or less) opaque, which no one sees: an
+            // encoder that merges repeated frames (libwebp) would otherwise write a still image, which
+            // a pack of animated stickers may not hold.
+            if let Some(px) = frames
+                .last_mut()
+                .and_then(|f| f.get_pixel_mut_checked(0, 0))
+            {
+                px.0[3] = if px.0[3] == 0 { 1 } else { px.0[3] - 1 };
+            }
         }
         Ok(Animation {
             frames,

@@ -242,13 +242,7 @@ pub struct StickerFailure {
 
 impl StickerFailure {
     /// A failure of sticker `id` (at `pointer`) for `target` at `file`, from `error`.
-    pub(crate) fn new(
-        id: &str,
-        pointer: String,
-        target: &str,
-        file: &Path,
-        error: &Error,
-    ) -> Self {
+    pub(crate) fn new(id: &str, pointer: String, target: &str, file: &Path, error: &Error) -> Self {
         let (cap, best_bytes, tried) = match error {
             Error::TooBig {
                 cap,

@@ -22,6 +22,9 @@ pub enum Stage {
     Render,
     /// Copying a result from the build cache.
     Cached,
+    /// A piece of a build (a sticker for one platform) could not be made; the build goes on and
+    /// lists it at the end.
+    Failed,
 }
 
 impl Stage {
@@ -36,6 +39,7 @@ impl Stage {
             Stage::Measure => "measuring",
             Stage::Render => "rendering",
             Stage::Cached => "from cache",
+            Stage::Failed => "failed",
         }
     }
 }

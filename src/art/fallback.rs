@@ -328,8 +328,11 @@ impl Ladder<'_> {
             let sigma_px = d.degrade.smooth;
             candidates.push((Fallback::Smooth { sigma_px }, undone));
         }
-        if let Some(hold @ Fallback::Hold { .. }) =
-            d.steps.iter().copied().find(|s| matches!(s, Fallback::Hold { .. }))
+        if let Some(hold @ Fallback::Hold { .. }) = d
+            .steps
+            .iter()
+            .copied()
+            .find(|s| matches!(s, Fallback::Hold { .. }))
             && last != Some(hold)
         {
             candidates.push((hold, d.degrade));
@@ -380,7 +383,8 @@ impl Ladder<'_> {
     fn smooth_step(&self, d: &mut Descent) -> Result<Option<Fitted>> {
         let scale = self.size as f32 / 512.0;
         // A small shortfall starts at the mildest blur; each doubling of it, one blur stronger.
-        let start = (self.shortfall(d).max(1.0).log2().floor() as usize).min(SMOOTH_SIGMAS.len() - 1);
+        let start =
+            (self.shortfall(d).max(1.0).log2().floor() as usize).min(SMOOTH_SIGMAS.len() - 1);
         for sigma in &SMOOTH_SIGMAS[start..] {
             let degrade = Degrade {
                 smooth: sigma * scale,

@@ -41,11 +41,7 @@ impl Features {
             fps: self.fps,
             envelope: self.envelope.iter().map(|v| v * m).collect(),
             kick: self.kick.iter().map(|v| v * m).collect(),
-            bands: self
-                .bands
-                .iter()
-                .map(|b| b.map(|v| v * m))
-                .collect(),
+            bands: self.bands.iter().map(|b| b.map(|v| v * m)).collect(),
             tempo_bpm: self.tempo_bpm,
             beats: self.beats.clone(),
             waveform: self.waveform.clone(),

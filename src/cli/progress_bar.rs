@@ -126,20 +126,22 @@ impl BuildBar {
 
 impl Progress for BuildBar {
     fn stage(&self, item: &str, stage: Stage) {
-        if self.mode != Mode::Bar {
+        if self.mode == Mode::Silent {
             return;
         }
         let mut stages = self.stages();
         stages.insert(item.to_string(), stage);
-        self.bar.set_message(Self::summary(&stages));
+        if self.mode == Mode::Bar {
+            self.bar.set_message(Self::summary(&stages));
+        }
     }
 
     fn item_done(&self, item: &str, done: u64, total: u64) {
-        let cached = {
+        let last = {
             let mut stages = self.stages();
-            let cached = stages.remove(item) == Some(Stage::Cached);
+            let last = stages.remove(item);
             self.bar.set_message(Self::summary(&stages));
-            cached
+            last
         };
         match self.mode {
             Mode::Bar => {
@@ -156,7 +158,11 @@ impl Progress for BuildBar {
             }
             Mode::Lines => eprintln!(
                 "[{done}/{total}] {item}{} ({:.0} s)",
-                if cached { " (cached)" } else { "" },
+                match last {
+                    Some(Stage::Cached) => " (cached)",
+                    Some(Stage::Failed) => " FAILED (listed at the end)",
+                    _ => "",
+                },
                 self.started.elapsed().as_secs_f64()
             ),
             Mode::Silent => {}

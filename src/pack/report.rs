@@ -30,6 +30,10 @@ pub struct OutputFile {
     /// Images: what set the quality (`cap`, `quality` or `enough`; see the manifest's `enough_ssim`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
+    /// Images: the steps of the fallback ladder taken to fit the cap (smoothing, held frames, calmer
+    /// motion or style, a still); empty when quality, frame rate and size were enough.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<crate::art::fallback::Fallback>,
 }
 
 /// Everything made for one sticker.

@@ -121,10 +121,10 @@ struct Sticker<'a> {
     art: PathBuf,
     decoded: Option<DecodedRange>,
     made: HashMap<Key, (PathBuf, FileMeta)>,
-    /// Images of this build that could not fit their cap, by key: another target with the same key
-    /// (the canonical pack's WhatsApp-rules image) fails at once instead of trying the whole ladder
-    /// again.
-    too_big: HashMap<Key, Error>,
+    /// Images of this build that could not fit their cap (`Error::TooBig`'s cap, smallest bytes and
+    /// steps tried), by key: another target with the same key (the canonical pack's WhatsApp-rules
+    /// image) fails at once instead of trying the whole ladder again.
+    too_big: HashMap<Key, (u64, u64, Vec<String>)>,
     /// Threads for this sticker's VP9 encodes (see `Threads`).
     threads: Threads,
 }
@@ -183,12 +183,7 @@ impl Sticker<'_> {
                 });
             }
             None => {
-                if let Some(Error::TooBig {
-                    cap,
-                    best_bytes,
-                    tried,
-                }) = self.too_big.get(key)
-                {
+                if let Some((cap, best_bytes, tried)) = self.too_big.get(key) {
                     return Err(Error::TooBig {
                         cap: *cap,
                         best_bytes: *best_bytes,
@@ -201,13 +196,13 @@ impl Sticker<'_> {
                         best_bytes,
                         tried,
                     }) => {
-                        let again = || Error::TooBig {
+                        self.too_big
+                            .insert(key.clone(), (cap, best_bytes, tried.clone()));
+                        return Err(Error::TooBig {
                             cap,
                             best_bytes,
-                            tried: tried.clone(),
-                        };
-                        self.too_big.insert(key.clone(), again());
-                        return Err(again());
+                            tried,
+                        });
                     }
                     other => other?,
                 };
@@ -399,7 +394,11 @@ pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<Stick
                 st.made.retain(|_, (path, _)| !written.contains(path));
                 let failure =
                     StickerFailure::new(&s.id, format!("/stickers/{index}"), name, &at, &e);
-                build.report.warnings.push(format!("{name}: not built: {e}"));
+                job.progress.stage(&item, Stage::Failed);
+                build
+                    .report
+                    .warnings
+                    .push(format!("{name}: not built: {e}"));
                 build.failures.push(failure);
             }
         }
@@ -546,6 +545,7 @@ fn sound_output(r: &ClipReport) -> OutputFile {
         dbtp: r.loudness.achieved_true_peak_dbtp,
         ssim: None,
         stop: None,
+        fallback: Vec::new(),
     }
 }
 
@@ -559,5 +559,6 @@ fn image_output(r: &CoverReport) -> OutputFile {
         dbtp: None,
         ssim: Some(r.fitted.ssim),
         stop: Some(r.fitted.stop),
+        fallback: r.fitted.fallback.clone(),
     }
 }

@@ -127,7 +127,10 @@ fn noise_and_busy_covers_pulse_under_every_cap_down_the_ladder() {
             assert!(ssim > 0.0 && ssim < 1.0, "{ssim}");
         }
     }
-    assert!(fallbacks > 0, "no sticker needed the ladder: the covers are too easy");
+    assert!(
+        fallbacks > 0,
+        "no sticker needed the ladder: the covers are too easy"
+    );
 }
 
 #[test]
@@ -189,7 +192,12 @@ fn one_impossible_sticker_fails_alone_and_keep_going_leaves_it_out() {
     assert_eq!(f["cap"], 900);
     assert!(f["best_bytes"].as_u64().expect("best") > 900);
     assert!(f["tried"].as_array().expect("tried").len() >= 3, "{f}");
-    assert!(f["file"].as_str().expect("file").ends_with("dist/discord/two.png"));
+    assert!(
+        f["file"]
+            .as_str()
+            .expect("file")
+            .ends_with("dist/discord/two.png")
+    );
     // The previous output is untouched.
     assert_same_tree(&before, &out);
 
@@ -218,5 +226,8 @@ fn one_impossible_sticker_fails_alone_and_keep_going_leaves_it_out() {
     let validated = run(&["validate", p(&out.join("discord")), "--platform", "discord"]);
     assert!(validated.status.success(), "{}", stderr(&validated));
     let preview = std::fs::read_to_string(out.join("preview.html")).expect("preview");
-    assert!(preview.contains("discord: not built"), "the preview hides the failure");
+    assert!(
+        preview.contains("discord: not built"),
+        "the preview hides the failure"
+    );
 }

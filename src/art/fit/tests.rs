@@ -210,3 +210,33 @@ fn fits_search_on_estimates_and_stay_under_the_cap() {
         assert!(f.quality < 80.0, "{kind:?}");
     }
 }
+
+#[test]
+fn the_bottom_of_the_ladder_is_encoded_before_giving_up() {
+    let anim = zooming(96, 24);
+    for kind in [ImageKind::Png, ImageKind::Webp, ImageKind::Webm] {
+        // The file at the floor: the lowest quality, every 6th frame (24 / 6 = 4 frames left).
+        let s = EncodeSettings {
+            quality: MIN_QUALITY,
+            ..EncodeSettings::default()
+        };
+        let floor = encode_once(kind, &anim.decimate(6), s)
+            .expect("encode")
+            .len() as u64;
+        // Under it, nothing fits: the error gives the floor's size and says what was tried.
+        match fit(kind, &anim, EncodeSettings::default(), Some(floor - 1), 96) {
+            Err(Error::TooBig {
+                cap,
+                best_bytes,
+                tried,
+            }) => {
+                assert_eq!((cap, best_bytes), (floor - 1, floor), "{kind:?}");
+                assert!(tried[0].contains("1/6 of the frame rate"), "{tried:?}");
+            }
+            other => panic!("{kind:?}: {:?}", other.map(|f| f.bytes.len())),
+        }
+        // At it, the fit succeeds, however pessimistic the searches' predictions were.
+        let f = fit(kind, &anim, EncodeSettings::default(), Some(floor), 96).expect("fit");
+        assert!(f.bytes.len() as u64 <= floor, "{kind:?}");
+    }
+}
