@@ -439,15 +439,16 @@ pub fn cover_on(
         let mut frames =
             Renderer::new(style, &shape_art(&smoothed), &smoothed, &calmed, duration_s).frames();
         if d.still && animated {
-            frames = vec![frames.swap_remove(0); anim.frames.len()];
-            // The last frame's corner pixel one step more (or less) opaque, which no one sees: an
+            let n = anim.frames.len();
+            frames = vec![frames.swap_remove(0); n];
+            // The second half's corner pixel one step more (or less) opaque, which no one sees: an
             // encoder that merges repeated frames (libwebp) would otherwise write a still image, which
-            // a pack of animated stickers may not hold.
-            if let Some(px) = frames
-                .last_mut()
-                .and_then(|f| f.get_pixel_mut_checked(0, 0))
-            {
-                px.0[3] = if px.0[3] == 0 { 1 } else { px.0[3] - 1 };
+            // a pack of animated stickers may not hold. Half the frames, so that any frame step the
+            // fitter takes (at most half the frames) keeps one of each.
+            for f in &mut frames[n / 2..] {
+                if let Some(px) = f.get_pixel_mut_checked(0, 0) {
+                    px.0[3] = if px.0[3] == 0 { 1 } else { px.0[3] - 1 };
+                }
             }
         }
         Ok(Animation {

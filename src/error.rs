@@ -168,11 +168,15 @@ pub enum Error {
     },
 
     /// Some stickers of a build could not be made; every other sticker was built (and kept in the
-    /// cache), and the previous output was left as it was.
-    #[error("{}", format_failures(failures))]
+    /// cache), and the previous output was left as it was. A usage error (exit status 2) when every
+    /// failure is one, else exit status 1.
+    #[error("{}", format_failures(failures, packs.as_deref()))]
     StickersFailed {
         /// Every sticker file that could not be made, in manifest order.
         failures: Vec<StickerFailure>,
+        /// With `--keep-going`: why the packs without them could not be written either (a pack left
+        /// with too few stickers).
+        packs: Option<String>,
     },
 
     /// The input is not a regular file (a device such as `/dev/zero`, a FIFO, a socket, a folder),
@@ -200,15 +204,18 @@ fn format_issues(issues: &[ManifestIssue]) -> String {
     }
 }
 
-fn format_failures(failures: &[StickerFailure]) -> String {
+fn format_failures(failures: &[StickerFailure], packs: Option<&str>) -> String {
     let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
+    let packs = packs.map_or(String::new(), |p| {
+        format!("\nand the packs without them could not be written: {p}")
+    });
     format!(
         "{} sticker file{} could not be made; every other sticker was built and cached, and the previous output is untouched (--keep-going writes the packs without {}):\n{}",
         failures.len(),
         if failures.len() == 1 { "" } else { "s" },
         if failures.len() == 1 { "it" } else { "them" },
         lines.join("\n")
-    )
+    ) + &packs
 }
 
 /// A sticker file a build could not make: which sticker (its id and manifest pointer), for which
@@ -238,6 +245,10 @@ pub struct StickerFailure {
     /// What the fitter tried, when the image did not fit.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<String>,
+    /// Whether the inputs or settings must change (a missing cover, a bad value): see
+    /// [`Error::is_usage`].
+    #[serde(skip)]
+    pub usage: bool,
 }
 
 impl StickerFailure {
@@ -261,6 +272,7 @@ impl StickerFailure {
             cap,
             best_bytes,
             tried,
+            usage: error.is_usage(),
         }
     }
 }
@@ -411,6 +423,9 @@ impl Error {
     /// True when the user must fix the invocation or the inputs (exit status 2), false when processing
     /// failed (exit status 1).
     pub fn is_usage(&self) -> bool {
+        if let Error::StickersFailed { failures, .. } = self {
+            return failures.iter().all(|f| f.usage);
+        }
         matches!(
             self,
             Error::NotFound { .. }

@@ -208,6 +208,7 @@ pub(crate) struct Ladder<'a> {
 }
 
 /// Where the ladder stands: the degradation so far and what it has tried.
+#[derive(Clone)]
 struct Descent {
     degrade: Degrade,
     steps: Vec<Fallback>,
@@ -241,15 +242,18 @@ impl Ladder<'_> {
         if let Some(f) = self.smooth_step(&mut d)? {
             return Ok(f);
         }
+        // A sticker that does not move has nothing more to give up.
         if animated {
-            for step in [Self::hold_step, Self::calm_step, Self::style_step] {
+            for step in [
+                Self::hold_step,
+                Self::calm_step,
+                Self::style_step,
+                Self::still_step,
+            ] {
                 if let Some(f) = step(self, &mut d)? {
                     return Ok(f);
                 }
             }
-        }
-        if let Some(f) = self.still_step(&mut d)? {
-            return Ok(f);
         }
         Err(Error::TooBig {
             cap: self.cap,
@@ -339,14 +343,13 @@ impl Ladder<'_> {
         }
         for (undo, degrade) in candidates {
             let drawn = (self.render)(&degrade)?;
-            let anim = if matches!(undo, Fallback::Hold { .. }) {
-                drawn
-            } else {
-                self.held_like(d, drawn)
-            };
+            // The steps as they would stand with `undo` undone (a hold counts this drawing's frames).
+            let mut trial = d.clone();
+            trial.steps.retain(|s| *s != undo);
+            let anim = self.held_like(&mut trial, drawn);
             match self.fit_measured(&anim) {
                 Ok(mut f) if f.ssim > best.ssim => {
-                    f.fallback = d.steps.iter().copied().filter(|s| *s != undo).collect();
+                    f.fallback = trial.steps;
                     best = f;
                 }
                 Ok(_) | Err(Error::TooBig { .. }) => {}
@@ -429,7 +432,8 @@ impl Ladder<'_> {
                 motion,
                 ..d.degrade
             };
-            let anim = self.held_like(d, (self.render)(&degrade)?);
+            let drawn = (self.render)(&degrade)?;
+            let anim = self.held_like(d, drawn);
             if let Some(f) = self.attempt(d, &anim, degrade, Fallback::Calm { motion })? {
                 return Ok(Some(f));
             }
@@ -446,16 +450,18 @@ impl Ladder<'_> {
             style: Some(Style::Wave),
             ..d.degrade
         };
-        let anim = self.held_like(d, (self.render)(&degrade)?);
+        let drawn = (self.render)(&degrade)?;
+            let anim = self.held_like(d, drawn);
         let step = Fallback::Style { style: Style::Wave };
         self.attempt(d, &anim, degrade, step)
     }
 
-    /// Step 5: a still, sharp and then smoothed as step 1 smoothed it (or at its strongest blur).
+    /// Step 5: a still, sharp, then smoothed as step 1 smoothed it, then at the strongest blur.
     fn still_step(&self, d: &mut Descent) -> Result<Option<Fitted>> {
         let strongest = SMOOTH_SIGMAS[SMOOTH_SIGMAS.len() - 1] * self.size as f32 / 512.0;
-        let mut blurs = vec![0.0, d.degrade.smooth.max(strongest)];
+        let mut blurs = vec![0.0, d.degrade.smooth, strongest];
         blurs.dedup();
+        blurs.retain(|&b| b == 0.0 || b >= d.degrade.smooth);
         for smooth in blurs {
             let degrade = Degrade {
                 smooth,
@@ -475,15 +481,19 @@ impl Ladder<'_> {
         Ok(None)
     }
 
-    /// `anim` held as the hold step held the animation before it, if it was taken.
-    fn held_like(&self, d: &Descent, anim: Animation) -> Animation {
-        match d.steps.iter().find_map(|s| match s {
-            Fallback::Hold { kept, frames } => Some(*kept as f64 / *frames as f64),
-            _ => None,
-        }) {
-            Some(keep) => hold(&anim, keep).0,
-            None => anim,
-        }
+    /// `anim` held as the hold step held the animation before it, if it was taken; the hold step in
+    /// `d.steps` then counts the frames of this animation.
+    fn held_like(&self, d: &mut Descent, anim: Animation) -> Animation {
+        let Some(Fallback::Hold { kept, frames }) = d
+            .steps
+            .iter_mut()
+            .find(|s| matches!(s, Fallback::Hold { .. }))
+        else {
+            return anim;
+        };
+        let (held, now_kept) = hold(&anim, *kept as f64 / (*frames).max(1) as f64);
+        (*kept, *frames) = (now_kept, anim.frames.len());
+        held
     }
 }
 

@@ -266,8 +266,11 @@ pub fn error_json(err: &soundsticker::Error) -> serde_json::Value {
         e["file"] = serde_json::json!(path);
         e["issues"] = serde_json::json!(issues);
     }
-    if let soundsticker::Error::StickersFailed { failures } = err {
+    if let soundsticker::Error::StickersFailed { failures, packs } = err {
         e["failures"] = serde_json::json!(failures);
+        if let Some(p) = packs {
+            e["packs"] = serde_json::json!(p);
+        }
     }
     if let soundsticker::Error::TooBig {
         cap,

@@ -166,7 +166,10 @@ pub fn build(
     if !failed.is_empty() {
         locate_failures(&m, &mut failed, st, &out);
         if !opts.keep_going || opts.shard.is_some() {
-            return Err(Error::StickersFailed { failures: failed });
+            return Err(Error::StickersFailed {
+                failures: failed,
+                packs: None,
+            });
         }
     }
     let (files, preview) = if let Some(shard) = opts.shard {
@@ -196,8 +199,22 @@ pub fn build(
             hashes: &hashes,
             damaged: &damaged,
         };
-        let mut files = assembly.write()?;
-        assembly.validate()?;
+        let assembled = assembly.write().and_then(|files| {
+            assembly.validate()?;
+            Ok(files)
+        });
+        let mut files = match assembled {
+            Ok(files) => files,
+            // Without the failed stickers a pack may break its platform's rules (too few stickers):
+            // the failures are what to fix, so they are what the build reports.
+            Err(e) if !failed.is_empty() => {
+                return Err(Error::StickersFailed {
+                    failures: failed,
+                    packs: Some(e.to_string()),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let preview = st.join("preview.html");
         super::assemble::write_text(
             &preview,

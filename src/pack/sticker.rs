@@ -382,7 +382,11 @@ pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<Stick
         let mut at = PathBuf::new();
         match build_target(&mut st, &mut build.report, target, &mut at) {
             Ok(rendered) => build.rendered.push((target, rendered)),
-            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            // Not this sticker's fault: the build cannot go on (cancelled, the staging folder or
+            // cache cannot be written, a merge misses a shard).
+            Err(e @ (Error::Cancelled | Error::Write { .. } | Error::Incomplete { .. })) => {
+                return Err(e);
+            }
             Err(e) => {
                 let e = e.name_setting(|setting| field_of(m, index, setting));
                 // What this target wrote is not part of any pack: only files of the staging folder,
@@ -404,6 +408,15 @@ pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<Stick
         }
         let done = job.done.fetch_add(1, Ordering::Relaxed) + 1;
         job.progress.item_done(&item, done, job.total);
+    }
+    // A later target may have made a failed one's file again (the canonical pack's image is driven by
+    // WhatsApp's voice note, written in WhatsApp's folder): no failed target keeps a file.
+    for f in &build.failures {
+        if let Some(&target) = job.targets.iter().find(|t| target_name(**t) == f.target) {
+            for file in target_files(job, target, &s.id) {
+                let _ = std::fs::remove_file(file);
+            }
+        }
     }
     Ok(build)
 }
@@ -448,6 +461,7 @@ fn build_target(
         .then(|| job.dir.join("whatsapp").join(format!("{}.ogg", s.id)));
     let driver = match (target, &whatsapp_sound) {
         (None, Some(wa)) => {
+            *at = wa.clone();
             let (key, _, _) = st.sound(Platform::Whatsapp, wa, &item)?;
             (key, wa.clone())
         }

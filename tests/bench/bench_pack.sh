@@ -70,7 +70,7 @@ for i in $(seq 1 "$STICKERS"); do
     2) src="cellauto=s=640x640:r=1:rule=$((30 + i * 4)):seed=$i:scroll=0:full=1,format=rgb24,lutrgb=r=val*$((i % 3 + 1))/3:g=val/2+$((i * 7 % 128)):b=val,gblur=sigma=1.5" ;;
     3) src="gradients=s=640x640:r=1:seed=$i:n=$((2 + i % 6)):type=$((i % 4))" ;;
     4) src="life=s=160x160:r=1:seed=$i:ratio=0.3:life_color=#$(printf '%02x%02x%02x' $((i * 53 % 256)) $((i * 97 % 256)) $((i * 151 % 256))):death_color=#202040,scale=640:640:flags=neighbor,gblur=sigma=3" ;;
-    5) src="sierpinski=s=1280x1280:r=1:type=$((i / 6 % 2)),crop=640:640:$((i * 97 % 640)):$((i * 59 % 640)),format=rgb24,lutrgb=r=val*$((i * 37 % 200 + 55))/255+$((i * 13 % 60)):g=val*$((i * 71 % 200 + 55))/255+20:b=val*$((i * 113 % 200 + 55))/255+$((i * 29 % 90))" ;;
+    5) src="sierpinski=s=1280x1280:r=1:seed=$i:type=$((i / 6 % 2)),crop=640:640:$((i * 97 % 640)):$((i * 59 % 640)),format=rgb24,lutrgb=r=val*$((i * 37 % 200 + 55))/255+$((i * 13 % 60)):g=val*$((i * 71 % 200 + 55))/255+20:b=val*$((i * 113 % 200 + 55))/255+$((i * 29 % 90))" ;;
   esac
   [ -s "$c" ] || { ffmpeg -nostdin -v error -y -f lavfi -i "$src" -frames:v 1 "$c.tmp.png" && mv "$c.tmp.png" "$c"; }
 done
