@@ -451,7 +451,7 @@ impl Ladder<'_> {
             ..d.degrade
         };
         let drawn = (self.render)(&degrade)?;
-            let anim = self.held_like(d, drawn);
+        let anim = self.held_like(d, drawn);
         let step = Fallback::Style { style: Style::Wave };
         self.attempt(d, &anim, degrade, step)
     }

@@ -150,7 +150,8 @@ fn one_impossible_sticker_fails_alone_and_keep_going_leaves_it_out() {
         { "id": "one", "master": "m.wav", "start": "0.5", "duration": "1.5", "emojis": ["🎵"] },
         { "id": "two", "master": "m.wav", "start": "2",
           "duration": "1.5", "emojis": ["🔥"] },
-        { "id": "three", "master": "m.wav", "start": "0", "duration": "2", "emojis": ["👋"] }
+        { "id": "three", "master": "m.wav", "start": "0", "duration": "2", "emojis": ["👋"] },
+        { "id": "four", "master": "m.wav", "start": "3", "duration": "1.5", "emojis": ["🎸"] }
       ]
     }"#,
     )
@@ -162,17 +163,18 @@ fn one_impossible_sticker_fails_alone_and_keep_going_leaves_it_out() {
 
     // A cap no still of sticker two fits on Discord (the test-only override): exit 1, the failure
     // names the sticker, its pointer and place, the platform, the file and what was tried.
-    let impossible = |extra: &[&str]| {
+    let impossible_for = |caps: &str, extra: &[&str]| {
         let mut args = vec!["--json", "build", p(&manifest), "--out", p(&out)];
         args.extend_from_slice(&["--cache", p(&cache)]);
         args.extend_from_slice(extra);
         bin()
             .args(&args)
             .env("CI", "true")
-            .env("SOUNDSTICKER_TEST_IMAGE_CAP", "two:discord:900")
+            .env("SOUNDSTICKER_TEST_IMAGE_CAP", caps)
             .output()
             .expect("run")
     };
+    let impossible = |extra: &[&str]| impossible_for("two:discord:900", extra);
     let failed = impossible(&[]);
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     let err = stderr(&failed);
@@ -222,7 +224,7 @@ fn one_impossible_sticker_fails_alone_and_keep_going_leaves_it_out() {
         .iter()
         .filter_map(|s| s["file"].as_str())
         .collect();
-    assert_eq!(names, ["one.png", "three.png"]);
+    assert_eq!(names, ["one.png", "three.png", "four.png"]);
     let validated = run(&["validate", p(&out.join("discord")), "--platform", "discord"]);
     assert!(validated.status.success(), "{}", stderr(&validated));
     let preview = std::fs::read_to_string(out.join("preview.html")).expect("preview");
@@ -230,4 +232,49 @@ fn one_impossible_sticker_fails_alone_and_keep_going_leaves_it_out() {
         preview.contains("discord: not built"),
         "the preview hides the failure"
     );
+
+    // Failing on WhatsApp, whose voice note also drives the canonical pack's image: neither pack keeps
+    // any file of it, and WhatsApp's pack of the other three is valid.
+    let kept = impossible_for("two:whatsapp:900", &["--keep-going"]);
+    assert_eq!(kept.status.code(), Some(1), "{}", stderr(&kept));
+    let report: serde_json::Value = serde_json::from_slice(&kept.stdout).expect("report");
+    let targets: Vec<&str> = report["failed"]
+        .as_array()
+        .expect("failed")
+        .iter()
+        .filter_map(|f| f["target"].as_str())
+        .collect();
+    assert_eq!(targets, ["whatsapp", "pack"]);
+    for file in [
+        "whatsapp/two.webp",
+        "whatsapp/two.ogg",
+        "pack/two.webp",
+        "pack/two.ogg",
+    ] {
+        assert!(!out.join(file).exists(), "{file} is left behind");
+    }
+    assert!(out.join("discord/two.png").exists());
+    let contents = read_json(&out.join("whatsapp/contents.json"));
+    let listed = contents["sticker_packs"][0]["stickers"].as_array();
+    assert_eq!(listed.map(Vec::len), Some(3), "{contents}");
+    let before = tree_bytes(&out);
+
+    // Two of four failing on WhatsApp leave it two stickers, under its minimum of three: even with
+    // --keep-going nothing is written, and the error names both failures and the pack's rule.
+    let too_few = impossible_for("two:whatsapp:900,three:whatsapp:900", &["--keep-going"]);
+    assert_eq!(too_few.status.code(), Some(1), "{}", stderr(&too_few));
+    let json: serde_json::Value = serde_json::from_slice(&too_few.stdout).expect("json");
+    let ids: Vec<&str> = json["error"]["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["two", "two", "three", "three"]);
+    let packs = json["error"]["packs"].as_str().expect("packs");
+    assert!(
+        packs.contains("whatsapp") || packs.contains("WhatsApp"),
+        "{packs}"
+    );
+    assert_same_tree(&before, &out);
 }
