@@ -22,7 +22,7 @@
 
 use super::encode::Animation;
 use super::fit::{EncodeSettings, Fitted, fit, ssim_against};
-use super::quality::ssim;
+use super::quality::{luma, ssim};
 use super::styles::Style;
 use crate::error::{Error, Result};
 use crate::platform::ImageKind;
@@ -130,16 +130,12 @@ pub(crate) fn smooth(art: &RgbaImage, sigma: f32) -> RgbaImage {
 /// Luma of a quarter-size copy of `f`, for comparing frames as a person sees them at sticker size.
 fn small_luma(f: &RgbaImage) -> Vec<f32> {
     let (w, h) = ((f.width() / 4).max(1), (f.height() / 4).max(1));
-    let small = image::imageops::resize(f, w, h, image::imageops::FilterType::Triangle);
-    small
-        .pixels()
-        .map(|p| {
-            let a = f32::from(p.0[3]) / 255.0;
-            let y =
-                0.299 * f32::from(p.0[0]) + 0.587 * f32::from(p.0[1]) + 0.114 * f32::from(p.0[2]);
-            y * a + 128.0 * (1.0 - a)
-        })
-        .collect()
+    luma(&image::imageops::resize(
+        f,
+        w,
+        h,
+        image::imageops::FilterType::Triangle,
+    ))
 }
 
 /// `anim` with frames held where little changes: drawing at most about `keep` of its frames anew,

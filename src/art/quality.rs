@@ -7,7 +7,7 @@
 use image::RgbaImage;
 
 /// Luma of straight RGBA composited over mid-grey, so transparency errors count too.
-fn luma(img: &RgbaImage) -> Vec<f32> {
+pub(crate) fn luma(img: &RgbaImage) -> Vec<f32> {
     img.pixels()
         .map(|p| {
             let a = f32::from(p.0[3]) / 255.0;
