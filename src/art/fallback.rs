@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::platform::ImageKind;
 use image::RgbaImage;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// A step of the ladder taken to fit a sticker, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -258,6 +259,16 @@ impl Ladder<'_> {
         })
     }
 
+    /// The animation drawn with `degrade`: the one first drawn when nothing is degraded (it is not
+    /// drawn again), else a new drawing.
+    fn drawing(&self, degrade: &Degrade) -> Result<Cow<'_, Animation>> {
+        if *degrade == Degrade::default() {
+            Ok(Cow::Borrowed(self.original))
+        } else {
+            (self.render)(degrade).map(Cow::Owned)
+        }
+    }
+
     /// The shortfall: the smallest file so far against the cap.
     fn shortfall(&self, d: &Descent) -> f64 {
         d.best_bytes as f64 / self.cap as f64
@@ -338,7 +349,7 @@ impl Ladder<'_> {
             candidates.push((hold, d.degrade));
         }
         for (undo, degrade) in candidates {
-            let drawn = (self.render)(&degrade)?;
+            let drawn = self.drawing(&degrade)?;
             // The steps as they would stand with `undo` undone (a hold counts this drawing's frames).
             let mut trial = d.clone();
             trial.steps.retain(|s| *s != undo);
@@ -408,7 +419,7 @@ impl Ladder<'_> {
 
     /// Step 2: hold frames, as many as the shortfall calls for (within `HOLD_MAX_DIFF`).
     fn hold_step(&self, d: &mut Descent) -> Result<Option<Fitted>> {
-        let anim = (self.render)(&d.degrade)?;
+        let anim = self.drawing(&d.degrade)?;
         let keep = (AIM / self.shortfall(d)).clamp(0.1, 0.9);
         let (held, kept) = hold(&anim, keep);
         if kept >= anim.frames.len() {
@@ -428,7 +439,7 @@ impl Ladder<'_> {
                 motion,
                 ..d.degrade
             };
-            let drawn = (self.render)(&degrade)?;
+            let drawn = self.drawing(&degrade)?;
             let anim = self.held_like(d, drawn);
             if let Some(f) = self.attempt(d, &anim, degrade, Fallback::Calm { motion })? {
                 return Ok(Some(f));
@@ -446,7 +457,7 @@ impl Ladder<'_> {
             style: Some(Style::Wave),
             ..d.degrade
         };
-        let drawn = (self.render)(&degrade)?;
+        let drawn = self.drawing(&degrade)?;
         let anim = self.held_like(d, drawn);
         let step = Fallback::Style { style: Style::Wave };
         self.attempt(d, &anim, degrade, step)
@@ -479,7 +490,7 @@ impl Ladder<'_> {
 
     /// `anim` held as the hold step held the animation before it, if it was taken; the hold step in
     /// `d.steps` then counts the frames of this animation.
-    fn held_like(&self, d: &mut Descent, anim: Animation) -> Animation {
+    fn held_like<'x>(&self, d: &mut Descent, anim: Cow<'x, Animation>) -> Cow<'x, Animation> {
         let Some(Fallback::Hold { kept, frames }) = d
             .steps
             .iter_mut()
@@ -489,7 +500,7 @@ impl Ladder<'_> {
         };
         let (held, now_kept) = hold(&anim, *kept as f64 / (*frames).max(1) as f64);
         (*kept, *frames) = (now_kept, anim.frames.len());
-        held
+        Cow::Owned(held)
     }
 }
 

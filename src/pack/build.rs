@@ -251,10 +251,7 @@ pub fn build(
 
     // Report paths inside the final folder.
     let staged = st.to_path_buf();
-    let relocate = |p: &Path| match p.strip_prefix(&staged) {
-        Ok(rel) => out.join(rel),
-        Err(_) => p.to_path_buf(),
-    };
+    let relocate = |p: &Path| relocated(p, &staged, &out);
     for s in &mut stickers {
         for o in &mut s.outputs {
             o.file = relocate(&o.file);
@@ -278,35 +275,34 @@ pub fn build(
     })
 }
 
-/// Name each failure's place in the manifest (line:column of its sticker) and its file in the output
-/// folder rather than the staging folder.
+/// Name each failure's place in the manifest (line:column of its sticker, in the text that was
+/// loaded) and its file in the output folder rather than the staging folder.
 fn locate_failures(
     m: &manifest::LoadedManifest,
     failed: &mut [crate::error::StickerFailure],
     staged: &Path,
     out: &Path,
 ) {
-    let text = crate::limits::read_capped(&m.path, crate::limits::MAX_MANIFEST_BYTES)
-        .ok()
-        .and_then(|c| match c {
-            crate::limits::Capped::Whole(bytes) => String::from_utf8(bytes).ok(),
-            crate::limits::Capped::Over => None,
-        });
     let pointers: Vec<&str> = failed.iter().map(|f| f.pointer.as_str()).collect();
-    let places = text
-        .map(|t| super::json_pos::locate_all(&t, &pointers))
-        .unwrap_or_default();
-    for (i, f) in failed.iter_mut().enumerate() {
-        f.line_column = places.get(i).copied().flatten();
-        if let Ok(rel) = f.file.strip_prefix(staged) {
-            f.file = out.join(rel);
-        }
+    let places = super::json_pos::locate_all(&m.text, &pointers);
+    for (f, place) in failed.iter_mut().zip(places) {
+        f.line_column = place;
+        f.file = relocated(&f.file, staged, out);
     }
 }
 
-/// Build the chosen stickers, `jobs` at a time (default: one per core). A sticker's failures are in
-/// its `StickerBuild`; only a cancelled build is an error here. Each sticker runs on its own worker thread and its inner work (frames, encodes) on rayon's
-/// pool. Stickers are not rayon tasks themselves: a rayon thread waiting inside one sticker would steal
+/// `p` inside the final output folder `out` when it is inside the staging folder `staged`.
+fn relocated(p: &Path, staged: &Path, out: &Path) -> PathBuf {
+    match p.strip_prefix(staged) {
+        Ok(rel) => out.join(rel),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+/// Build the chosen stickers, `jobs` at a time (default: one per core). A sticker's own failures
+/// are in its `StickerBuild`; an error here is one that stops the build (see `build_sticker`), the
+/// first in manifest order. Each sticker runs on its own worker thread and its inner work (frames,
+/// encodes) on rayon's pool. Stickers are not rayon tasks themselves: a rayon thread waiting inside one sticker would steal
 /// and start others, so any number could be in flight at once, each holding its frames in memory.
 fn render_all(job: &Job, chosen: &[usize], jobs: Option<usize>) -> Result<Vec<StickerBuild>> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -234,6 +234,7 @@ mod tests {
             path: "pack.json".into(),
             dir: ".".into(),
             manifest,
+            text: json.to_string(),
         }
     }
 

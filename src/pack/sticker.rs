@@ -345,9 +345,10 @@ impl Sticker<'_> {
 /// rules and, when the build includes WhatsApp, is WhatsApp's image (driven by its voice note), so it
 /// is made once. Its VP9 encodes run on as many threads as `threads` holds when each starts.
 ///
-/// A target that fails does not stop the others: its files are removed from the build folder and the
-/// failure is kept in `StickerBuild::failures`, naming the sticker, its manifest pointer, the target
-/// and the file. Only a cancelled build ends the sticker early (`Err(Error::Cancelled)`).
+/// A target that fails does not stop the others: its files are removed from the build folder at the
+/// end and the failure is kept in `StickerBuild::failures`, naming the sticker, its manifest pointer, the target
+/// and the file. Only an error that stops the build ends it early: a cancel, a failed write to the
+/// staging folder or cache, a merge missing a shard.
 pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<StickerBuild> {
     let m = job.m;
     let s = &m.manifest.stickers[index];
@@ -389,13 +390,6 @@ pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<Stick
             }
             Err(e) => {
                 let e = e.name_setting(|setting| field_of(m, index, setting));
-                // What this target wrote is not part of any pack: only files of the staging folder,
-                // which this build made, are removed.
-                let written = target_files(job, target, &s.id);
-                for file in &written {
-                    let _ = std::fs::remove_file(file);
-                }
-                st.made.retain(|_, (path, _)| !written.contains(path));
                 let failure =
                     StickerFailure::new(&s.id, format!("/stickers/{index}"), name, &at, &e);
                 job.progress.stage(&item, Stage::Failed);
@@ -409,8 +403,9 @@ pub fn build_sticker(job: &Job, index: usize, threads: &Threads) -> Result<Stick
         let done = job.done.fetch_add(1, Ordering::Relaxed) + 1;
         job.progress.item_done(&item, done, job.total);
     }
-    // A later target may have made a failed one's file again (the canonical pack's image is driven by
-    // WhatsApp's voice note, written in WhatsApp's folder): no failed target keeps a file.
+    // What a failed target wrote is not part of any pack: its files are removed once every target has
+    // run, since later targets may use them (the canonical pack's image is driven by WhatsApp's voice
+    // note). Only files of the staging folder, which this build made, are removed.
     for f in &build.failures {
         if let Some(&target) = job.targets.iter().find(|t| target_name(**t) == f.target) {
             for file in target_files(job, target, &s.id) {

@@ -242,6 +242,9 @@ pub struct LoadedManifest {
     pub dir: PathBuf,
     /// What it says, checked.
     pub manifest: Manifest,
+    /// The text it was parsed from, for placing later problems (a sticker that failed) at the
+    /// line:column of the file that was read.
+    pub(crate) text: String,
 }
 
 impl LoadedManifest {
@@ -316,6 +319,7 @@ pub(crate) fn load_bytes(
         path: path.to_path_buf(),
         dir,
         manifest,
+        text: text.to_string(),
     };
     let mut found: Vec<(String, String)> = Vec::new();
     check(&loaded, &mut |pointer: String, detail: String| {
